@@ -1,0 +1,53 @@
+/**
+ * The guard that refuses mass deletion when the local side looks unmounted or
+ * emptied: a backup must not be wiped because a NAS share did not mount.
+ *
+ * @module
+ */
+
+/** Options of {@linkcode deleteGuard}. */
+export interface DeleteGuardOptions {
+  /** Local files found (after excludes). */
+  localFiles: number;
+  /** Objects listed under the prefix (after excludes). */
+  remoteObjects: number;
+  /** Deletes the plan wants. */
+  deletes: number;
+  /** The user allows at most this many deletes, whatever the fraction. */
+  maxDelete?: number;
+  /** The user confirmed that mass deletion is intended. */
+  force?: boolean;
+  /** Largest fraction of the listed objects deleted without confirmation. Default 0.5. */
+  threshold?: number;
+}
+
+/**
+ * Returns why the planned deletes are refused, or undefined when they may proceed.
+ * Refused: any delete when no local file was found; more than half of the listed
+ * objects (and more than ten); more than `maxDelete` when it is given.
+ *
+ * @example
+ * ```ts
+ * deleteGuard({ localFiles: 0, remoteObjects: 5000, deletes: 5000 });
+ * // "the local directory has no files but 5000 objects would be deleted ..."
+ * ```
+ */
+export function deleteGuard(options: DeleteGuardOptions): string | undefined {
+  const { localFiles, remoteObjects, deletes } = options;
+  if (deletes === 0 || options.force) return undefined;
+  if (options.maxDelete !== undefined) {
+    return deletes > options.maxDelete
+      ? `${deletes} objects would be deleted, more than --max-delete ${options.maxDelete}`
+      : undefined;
+  }
+  if (localFiles === 0) {
+    return `the local directory has no files but ${deletes} objects would be deleted; is the volume mounted?`;
+  }
+  const threshold = options.threshold ?? 0.5;
+  if (deletes > 10 && deletes > remoteObjects * threshold) {
+    return `${deletes} of ${remoteObjects} objects (${
+      Math.round((deletes / remoteObjects) * 100)
+    }%) would be deleted, more than ${Math.round(threshold * 100)}%; is the volume fully mounted?`;
+  }
+  return undefined;
+}

@@ -1,0 +1,403 @@
+/**
+ * Applies a {@linkcode Plan}: moves (in dependency order), then uploads, then deletes,
+ * with bounded concurrency, recording each success in the state as it goes. A dry
+ * run swaps in {@linkcode DryRunExecutor}, which reports the same actions and does
+ * nothing.
+ *
+ * @module
+ */
+import { contentTypeOf } from "./content_type.ts";
+import { errorMessage } from "./errors.ts";
+import {
+  type DeleteAction,
+  type MoveStep,
+  orderMoves,
+  type Plan,
+  TEMP_FOLDER,
+  type UploadAction,
+} from "./plan.ts";
+import { runPool } from "./pool.ts";
+import type { ObjectStore } from "./remote.ts";
+import type { FileRecord, StateRecorder } from "./state.ts";
+
+/** An action that did not succeed. */
+export interface Failure {
+  /** What was attempted. */
+  action: "move" | "upload" | "delete";
+  /** Key relative to the prefix (for a move, the destination). */
+  key: string;
+  /** A sentence saying what failed. */
+  message: string;
+  /** `unreadable`: a local file could not be read (exit 3); `error`: anything else (exit 1). */
+  kind: "error" | "unreadable" | "changed";
+}
+
+/** Receives each completed action, for logs and progress. */
+export interface ExecutionReporter {
+  /** A move (or a step of a swap) completed. */
+  moved?(step: MoveStep): void;
+  /** An upload completed. */
+  uploaded?(action: UploadAction): void;
+  /** A delete completed. */
+  deleted?(action: DeleteAction): void;
+  /** An action failed. */
+  failed?(failure: Failure): void;
+}
+
+/** What an execution did. */
+export interface Outcome {
+  /** Completed moves (steps into temporary keys are not counted). */
+  moves: MoveStep[];
+  /** Completed uploads. */
+  uploads: UploadAction[];
+  /** Completed deletes. */
+  deletes: DeleteAction[];
+  /** Failed actions. */
+  failures: Failure[];
+  /** Bytes sent by uploads. */
+  bytesUploaded: number;
+  /** Bytes moved by server-side copies instead of uploads. */
+  bytesMovedServerSide: number;
+}
+
+/** Applies a plan. */
+export interface Executor {
+  /** Carries out the plan and says what was done. */
+  execute(plan: Plan): Promise<Outcome>;
+}
+
+/** Options of {@linkcode LiveExecutor}. */
+export interface LiveExecutorOptions {
+  /** The bucket. */
+  store: ObjectStore;
+  /** Where successes are recorded. */
+  recorder: StateRecorder;
+  /** Key prefix ("" or ending in "/"). */
+  prefix: string;
+  /** The local directory, to read files from. */
+  root: string;
+  /** Requests in flight at most. */
+  concurrency: number;
+  /** Storage class for uploads. */
+  storageClass?: string;
+  /** Told about each completed action. */
+  reporter?: ExecutionReporter;
+  /** Makes a temporary key (relative to the prefix) for swaps. */
+  tempKey?: () => string;
+}
+
+const DELETE_BATCH = 1000;
+const RECORD_BATCH = 200;
+
+function emptyOutcome(): Outcome {
+  return {
+    moves: [],
+    uploads: [],
+    deletes: [],
+    failures: [],
+    bytesUploaded: 0,
+    bytesMovedServerSide: 0,
+  };
+}
+
+function recordFor(step: MoveStep): FileRecord | undefined {
+  if (!step.file) return undefined;
+  const { dev, ino, size, mtimeMs } = step.file;
+  return { path: step.to, dev, ino, size, mtimeMs, inS3: true };
+}
+
+function tempRecordFor(step: MoveStep, source: MoveStep): FileRecord | undefined {
+  // A temporary key holds the content of the file that will end up at the cycle's end.
+  const file = source.file;
+  if (!file) return undefined;
+  return { ...recordFor({ ...step, file })!, path: step.to };
+}
+
+/**
+ * Carries out a plan against S3 and records what succeeded.
+ *
+ * Moves are copy-then-delete, the source deleted only once the copy is confirmed; the
+ * new row is written only after the delete, so a run that dies between the two leaves
+ * the old row, and the next run finds the move again and completes it without copying.
+ *
+ * @example
+ * ```ts
+ * const executor = new LiveExecutor({ store, recorder, prefix: "photos/", root, concurrency: 10 });
+ * const outcome = await executor.execute(plan);
+ * ```
+ */
+export class LiveExecutor implements Executor {
+  constructor(private readonly options: LiveExecutorOptions) {}
+
+  async execute(plan: Plan): Promise<Outcome> {
+    const outcome = emptyOutcome();
+    this.options.recorder.apply(plan.record);
+    await this.#moves(plan, outcome);
+    await this.#uploads(plan, outcome);
+    await this.#deletes(plan.deletes, outcome);
+    return outcome;
+  }
+
+  #fail(outcome: Outcome, failure: Failure): void {
+    outcome.failures.push(failure);
+    this.options.reporter?.failed?.(failure);
+  }
+
+  async #moves(plan: Plan, outcome: Outcome): Promise<void> {
+    const { store, prefix, recorder, reporter } = this.options;
+    const tempKey = this.options.tempKey ??
+      (() => `${TEMP_FOLDER}${crypto.randomUUID()}`);
+    const sequences = orderMoves(plan.moves, tempKey);
+    const pendingDeletes: MoveStep[] = [];
+
+    const finish = (steps: MoveStep[]) => {
+      const upsert: FileRecord[] = [];
+      for (const step of steps) {
+        const record = recordFor(step);
+        if (record) upsert.push(record);
+      }
+      recorder.apply({ upsert, forget: steps.map((step) => step.from) });
+      for (const step of steps) {
+        if (!step.viaTemp || step.file) {
+          outcome.moves.push(step);
+          outcome.bytesMovedServerSide += step.size;
+        }
+        reporter?.moved?.(step);
+      }
+    };
+
+    const flushDeletes = async () => {
+      while (pendingDeletes.length > 0) {
+        const batch = pendingDeletes.splice(0, DELETE_BATCH);
+        let failures;
+        try {
+          failures = await store.deleteMany(batch.map((step) => prefix + step.from));
+        } catch (error) {
+          for (const step of batch) {
+            this.#fail(outcome, {
+              action: "move",
+              key: step.to,
+              message: `Copied "${step.from}" to "${step.to}" but could not delete the source: ${
+                errorMessage(error)
+              }`,
+              kind: "error",
+            });
+          }
+          continue;
+        }
+        const failed = new Map(failures.map((failure) => [failure.key, failure.message]));
+        const done: MoveStep[] = [];
+        for (const step of batch) {
+          const message = failed.get(prefix + step.from);
+          if (message === undefined) done.push(step);
+          else {
+            this.#fail(outcome, {
+              action: "move",
+              key: step.to,
+              message:
+                `Copied "${step.from}" to "${step.to}" but could not delete the source: ${message}`,
+              kind: "error",
+            });
+          }
+        }
+        finish(done);
+      }
+    };
+
+    const copy = async (step: MoveStep): Promise<boolean> => {
+      if (step.copyDone) return true;
+      try {
+        await store.copy(prefix + step.from, prefix + step.to, {
+          storageClass: step.storageClass,
+          ifMatch: step.etag,
+        });
+        return true;
+      } catch (error) {
+        this.#fail(outcome, {
+          action: "move",
+          key: step.to,
+          message: `Cannot move "${step.from}" to "${step.to}": ${describeCopyError(error)}`,
+          kind: "error",
+        });
+        return false;
+      }
+    };
+
+    await runPool(sequences, {
+      concurrency: this.options.concurrency,
+      worker: async (sequence) => {
+        if (sequence.length === 1) {
+          const step = sequence[0]!;
+          if (await copy(step)) {
+            pendingDeletes.push(step);
+            if (pendingDeletes.length >= DELETE_BATCH) await flushDeletes();
+          }
+          return;
+        }
+        // Chains and cycles: each step vacates the key that the next one writes.
+        for (const step of sequence) {
+          if (!(await copy(step))) return;
+          let failures;
+          try {
+            failures = await store.deleteMany([prefix + step.from]);
+          } catch (error) {
+            failures = [{ key: step.from, message: errorMessage(error) }];
+          }
+          if (failures.length > 0) {
+            this.#fail(outcome, {
+              action: "move",
+              key: step.to,
+              message: `Copied "${step.from}" to "${step.to}" but could not delete the source: ${
+                failures[0]!.message
+              }`,
+              kind: "error",
+            });
+            return;
+          }
+          if (step.viaTemp && !step.file) {
+            const last = sequence.at(-1)!;
+            const record = tempRecordFor(step, last);
+            recorder.apply({ upsert: record ? [record] : [], forget: [step.from] });
+            reporter?.moved?.(step);
+          } else {
+            finish([step]);
+          }
+        }
+      },
+    });
+    await flushDeletes();
+  }
+
+  async #uploads(plan: Plan, outcome: Outcome): Promise<void> {
+    const { store, prefix, recorder, reporter, root } = this.options;
+    const base = root.endsWith("/") ? root : root + "/";
+    let records: FileRecord[] = [];
+    await runPool(plan.uploads, {
+      concurrency: this.options.concurrency,
+      worker: async (action) => {
+        const path = base + action.file.path;
+        try {
+          await store.upload(prefix + action.key, { path, size: action.file.size }, {
+            storageClass: this.options.storageClass,
+            contentType: contentTypeOf(action.key),
+          });
+        } catch (error) {
+          const unreadable = error instanceof Deno.errors.PermissionDenied ||
+            error instanceof Deno.errors.NotFound;
+          this.#fail(outcome, {
+            action: "upload",
+            key: action.key,
+            message: `Cannot upload "${action.file.path}": ${errorMessage(error)}`,
+            kind: unreadable ? "unreadable" : "error",
+          });
+          return;
+        }
+        // Never record content other than what was read: a file that changed while
+        // it was uploaded is uploaded again by the next run.
+        let after: Deno.FileInfo | undefined;
+        try {
+          after = await Deno.lstat(path);
+        } catch {
+          after = undefined;
+        }
+        outcome.uploads.push(action);
+        outcome.bytesUploaded += action.file.size;
+        reporter?.uploaded?.(action);
+        if (
+          after && after.size === action.file.size &&
+          (after.mtime?.getTime() ?? 0) === action.file.mtimeMs
+        ) {
+          const { dev, ino, size, mtimeMs } = action.file;
+          records.push({ path: action.key, dev, ino, size, mtimeMs, inS3: true });
+          if (records.length >= RECORD_BATCH) {
+            recorder.apply({ upsert: records });
+            records = [];
+          }
+        }
+      },
+    });
+    recorder.apply({ upsert: records });
+  }
+
+  async #deletes(deletes: readonly DeleteAction[], outcome: Outcome): Promise<void> {
+    const { store, prefix, reporter } = this.options;
+    const batches: DeleteAction[][] = [];
+    for (let index = 0; index < deletes.length; index += DELETE_BATCH) {
+      batches.push(deletes.slice(index, index + DELETE_BATCH));
+    }
+    await runPool(batches, {
+      concurrency: Math.min(4, this.options.concurrency),
+      worker: async (batch) => {
+        let failures;
+        try {
+          failures = await store.deleteMany(batch.map((action) => prefix + action.key));
+        } catch (error) {
+          failures = batch.map((action) => ({
+            key: prefix + action.key,
+            message: errorMessage(error),
+          }));
+        }
+        const failed = new Map(failures.map((failure) => [failure.key, failure.message]));
+        for (const action of batch) {
+          const message = failed.get(prefix + action.key);
+          if (message === undefined) {
+            outcome.deletes.push(action);
+            reporter?.deleted?.(action);
+          } else {
+            this.#fail(outcome, {
+              action: "delete",
+              key: action.key,
+              message: `Cannot delete "${action.key}": ${message}`,
+              kind: "error",
+            });
+          }
+        }
+      },
+    });
+  }
+}
+
+/** Explains a failed CopyObject in a sentence fragment. */
+export function describeCopyError(error: unknown): string {
+  const name = (error as { name?: string }).name ?? "";
+  if (
+    name === "PreconditionFailed" || (error as { $metadata?: { httpStatusCode?: number } })
+        .$metadata?.httpStatusCode === 412
+  ) {
+    return "the source object changed in S3 since it was listed; the next run will look again";
+  }
+  if (name === "NoSuchKey") return "the source object no longer exists in S3";
+  return errorMessage(error);
+}
+
+/**
+ * An executor that changes nothing: it reports every action of the plan as if it had
+ * been done, so `--dry-run` and `status` print exactly what a real run would do.
+ */
+export class DryRunExecutor implements Executor {
+  constructor(private readonly reporter: ExecutionReporter = {}) {}
+
+  execute(plan: Plan): Promise<Outcome> {
+    const outcome = emptyOutcome();
+    let temp = 0;
+    for (const sequence of orderMoves(plan.moves, () => `${TEMP_FOLDER}dry-run-${++temp}`)) {
+      for (const step of sequence) {
+        if (!step.viaTemp || step.file) {
+          outcome.moves.push(step);
+          outcome.bytesMovedServerSide += step.size;
+        }
+        this.reporter.moved?.(step);
+      }
+    }
+    for (const action of plan.uploads) {
+      outcome.uploads.push(action);
+      outcome.bytesUploaded += action.file.size;
+      this.reporter.uploaded?.(action);
+    }
+    for (const action of plan.deletes) {
+      outcome.deletes.push(action);
+      this.reporter.deleted?.(action);
+    }
+    return Promise.resolve(outcome);
+  }
+}

@@ -1,0 +1,99 @@
+/**
+ * Exclude patterns with the semantics of `aws s3 sync --exclude`: each pattern is an
+ * fnmatch pattern matched against the whole path relative to the synced directory
+ * (or the key relative to the prefix); `*` also matches "/".
+ *
+ * @module
+ */
+
+/** Name of the state database, kept in the root of each synced directory. */
+export const STATE_DB_NAME = ".s3-smart-sync.db";
+
+/**
+ * Patterns that are always excluded: the state DB and its SQLite side files. They
+ * are never uploaded and never deleted from S3.
+ */
+export const ALWAYS_EXCLUDED: readonly string[] = [
+  STATE_DB_NAME,
+  `${STATE_DB_NAME}-wal`,
+  `${STATE_DB_NAME}-shm`,
+  `${STATE_DB_NAME}-journal`,
+];
+
+/**
+ * Translates one fnmatch pattern (`*`, `?`, `[seq]`, `[!seq]`) to a regular expression
+ * anchored at both ends, as Python's `fnmatch.translate` does.
+ *
+ * @example
+ * ```ts
+ * globToRegExp("*.tmp").test("a/b.tmp"); // true: "*" matches "/"
+ * ```
+ */
+export function globToRegExp(pattern: string): RegExp {
+  let source = "";
+  for (let i = 0; i < pattern.length; i++) {
+    const char = pattern[i]!;
+    if (char === "*") {
+      source += "[\\s\\S]*";
+    } else if (char === "?") {
+      source += "[\\s\\S]";
+    } else if (char === "[") {
+      let j = i + 1;
+      if (pattern[j] === "!") j++;
+      if (pattern[j] === "]") j++;
+      while (j < pattern.length && pattern[j] !== "]") j++;
+      if (j >= pattern.length) {
+        source += "\\[";
+      } else {
+        let set = pattern.slice(i + 1, j).replace(/\\/g, "\\\\");
+        if (set.startsWith("!")) set = "^" + set.slice(1);
+        else if (set.startsWith("^")) set = "\\" + set;
+        source += `[${set}]`;
+        i = j;
+      }
+    } else {
+      source += char.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&");
+    }
+  }
+  return new RegExp(`^${source}$`, "u");
+}
+
+/** Decides whether a relative path (or key) is excluded. */
+export type PathFilter = (relativePath: string) => boolean;
+
+/**
+ * Builds a predicate that is true for excluded paths: the given patterns plus
+ * {@linkcode ALWAYS_EXCLUDED}. A leading "./" or "/" in a pattern is ignored, since
+ * patterns are relative to the synced directory.
+ *
+ * @example
+ * ```ts
+ * const excluded = excluder(["*.tmp", "@eaDir/*"]);
+ * excluded("@eaDir/thumb.jpg"); // true
+ * ```
+ */
+export function excluder(patterns: readonly string[]): PathFilter {
+  const expressions = [...ALWAYS_EXCLUDED, ...patterns].map((pattern) =>
+    globToRegExp(pattern.replace(/^\.?\/+/, ""))
+  );
+  return (relativePath) => expressions.some((expression) => expression.test(relativePath));
+}
+
+/**
+ * Splits items into kept and excluded ones, by a path taken from each.
+ *
+ * @example
+ * ```ts
+ * const { kept } = filter(files, { isExcluded: excluder(["*.tmp"]), pathOf: (file) => file.path });
+ * ```
+ */
+export function filter<T>(
+  items: readonly T[],
+  options: { isExcluded: PathFilter; pathOf: (item: T) => string },
+): { kept: T[]; excluded: T[] } {
+  const { isExcluded, pathOf } = options;
+  const kept: T[] = [];
+  const excluded: T[] = [];
+  for (const item of items) (isExcluded(pathOf(item)) ? excluded : kept).push(item);
+  return { kept, excluded };
+}

@@ -1,0 +1,125 @@
+/**
+ * Run logs and console output. Every line goes to a timestamped log file, one per
+ * run; the console gets the important lines (stdout for results, stderr for
+ * warnings and errors).
+ *
+ * @module
+ */
+
+/** Where the console output goes, and how much of it. */
+export interface OutputOptions {
+  /** Print only warnings and errors. */
+  quiet?: boolean;
+  /** Print every action, not only the summary. */
+  verbose?: boolean;
+  /** stdout is reserved for the final JSON object: results go to the log only. */
+  json?: boolean;
+}
+
+/** Writes lines to the console and to the run log. */
+export interface Output {
+  /** A result line: console (unless quiet or json) and log. */
+  info(message: string): void;
+  /** A line shown with --verbose only; always logged. */
+  detail(message: string): void;
+  /** A warning: stderr and log. */
+  warn(message: string): void;
+  /** An error: stderr and log. */
+  error(message: string): void;
+  /** A line for the log file only. */
+  log(message: string): void;
+  /** Path of the log file, if any. */
+  readonly logPath?: string;
+}
+
+/** Default log folder: `~/.s3-smart-sync/logs`. */
+export function defaultLogDir(): string {
+  const home = Deno.env.get("HOME") ?? Deno.env.get("USERPROFILE") ?? ".";
+  return `${home}/.s3-smart-sync/logs`;
+}
+
+const encoder = new TextEncoder();
+
+/**
+ * An {@linkcode Output} that writes a log file `logs/<time>-<command>.log` (owner-only
+ * permissions) and prints to the console.
+ *
+ * @example
+ * ```ts
+ * const output = RunLog.open({ dir: defaultLogDir(), command: "sync" });
+ * output.info("Nothing to do");
+ * output.close();
+ * ```
+ */
+export class RunLog implements Output {
+  readonly logPath?: string;
+  #file?: Deno.FsFile;
+
+  private constructor(
+    file: Deno.FsFile | undefined,
+    logPath: string | undefined,
+    private readonly options: OutputOptions,
+  ) {
+    this.#file = file;
+    this.logPath = logPath;
+  }
+
+  /**
+   * Creates the log folder and this run's file.
+   *
+   * @throws {Error} when the folder cannot be created or written.
+   */
+  static open(
+    target: { dir: string; command: string },
+    options: OutputOptions = {},
+  ): RunLog {
+    Deno.mkdirSync(target.dir, { recursive: true, mode: 0o700 });
+    const stamp = new Date().toISOString().replace(/:/g, "-");
+    const path = `${target.dir}/${stamp}-${target.command}-${Deno.pid}.log`;
+    const file = Deno.openSync(path, { create: true, append: true, mode: 0o600 });
+    return new RunLog(file, path, options);
+  }
+
+  /** An output without a log file (used for `--help`-level commands and tests). */
+  static consoleOnly(options: OutputOptions = {}): RunLog {
+    return new RunLog(undefined, undefined, options);
+  }
+
+  #write(level: string, message: string): void {
+    if (!this.#file) return;
+    const lines = message.split("\n").map((line) =>
+      `${new Date().toISOString()} ${level} ${line}\n`
+    );
+    this.#file.writeSync(encoder.encode(lines.join("")));
+  }
+
+  info(message: string): void {
+    this.#write("INFO ", message);
+    if (!this.options.quiet && !this.options.json) console.log(message);
+  }
+
+  detail(message: string): void {
+    this.#write("INFO ", message);
+    if (this.options.verbose && !this.options.quiet && !this.options.json) console.log(message);
+  }
+
+  warn(message: string): void {
+    this.#write("WARN ", message);
+    console.error(`warning: ${message}`);
+  }
+
+  error(message: string): void {
+    this.#write("ERROR", message);
+    console.error(`error: ${message}`);
+  }
+
+  log(message: string): void {
+    this.#write("INFO ", message);
+  }
+
+  /** Closes the log file. */
+  close(): void {
+    this.#file?.close();
+    this.#file = undefined;
+  }
+}

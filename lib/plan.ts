@@ -1,0 +1,435 @@
+/**
+ * The planner: a pure merge of three listings (recorded state, local scan, remote
+ * listing) into a {@linkcode Plan} of actions, each carrying its reason.
+ *
+ * @module
+ */
+import type { LocalFile } from "./scan.ts";
+import type { FileRecord } from "./state.ts";
+import { relativeKeyOf } from "./target.ts";
+
+/** What the remote listing says about one key (relative to the prefix). */
+export interface RemoteEntry {
+  /** Size in bytes. */
+  size: number;
+  /** Last modification, ms since the epoch. */
+  lastModifiedMs: number;
+  /** ETag with quotes, if listed. */
+  etag?: string;
+  /** Storage class; undefined means STANDARD. */
+  storageClass?: string;
+}
+
+/** Folder, under the prefix, that holds the temporary keys of swaps. */
+export const TEMP_FOLDER = ".s3-smart-sync-tmp/";
+
+/** A server-side move of an object from one key to another (copy, then delete). */
+export interface MoveAction {
+  /** Source key, relative to the prefix. */
+  from: string;
+  /** Destination key, relative to the prefix. */
+  to: string;
+  /** The local file now at `to`; undefined for a step into a temporary key. */
+  file?: LocalFile;
+  /** Size of the object. */
+  size: number;
+  /** ETag of the source as listed; the copy is made only if it still matches. */
+  etag?: string;
+  /** Storage class of the source, kept by the copy. */
+  storageClass?: string;
+  /** The destination already holds this object (a run died between copy and delete). */
+  copyDone: boolean;
+  /** Why the move was planned. */
+  reason: string;
+}
+
+/** Why a file is uploaded. */
+export type UploadReason = "new" | "changed" | "missing in S3" | "differs in S3";
+
+/** An upload of a local file. */
+export interface UploadAction {
+  /** Destination key, relative to the prefix. */
+  key: string;
+  /** The local file. */
+  file: LocalFile;
+  /** Why. */
+  reason: UploadReason;
+}
+
+/** A deletion of a key whose local file is gone (only with `--delete`). */
+export interface DeleteAction {
+  /** Key relative to the prefix. */
+  key: string;
+  /** Size of the object. */
+  size: number;
+  /** Why. */
+  reason: string;
+}
+
+/** A local file left out of the plan, and why. */
+export interface PlanSkip {
+  /** Local relative path. */
+  path: string;
+  /** Why. */
+  reason: string;
+}
+
+/** The outcome of {@linkcode plan}. */
+export interface Plan {
+  /** Server-side moves, not yet ordered (see {@linkcode orderMoves}). */
+  moves: MoveAction[];
+  /** Uploads. */
+  uploads: UploadAction[];
+  /** Deletes. */
+  deletes: DeleteAction[];
+  /**
+   * State changes that need no S3 request and are written before anything else:
+   * adopted objects, changed inode numbers, local state recorded by `moves`, rows
+   * of vanished files and rows at keys that a move is about to overwrite.
+   */
+  record: { upsert: FileRecord[]; forget: string[] };
+  /** Files already in S3 as they are locally. */
+  unchanged: number;
+  /** Objects already in S3 that were adopted instead of uploaded. */
+  adopted: number;
+  /** Files whose inode changed at an unchanged path (remount, SMB/NFS). */
+  inodeUpdates: number;
+  /** Local files left out. */
+  skipped: PlanSkip[];
+}
+
+/** Options of {@linkcode plan}. */
+export interface PlanOptions {
+  /** `sync` uploads and deletes; `moves` only moves and records local state. */
+  mode: "sync" | "moves";
+  /** Delete keys whose local file is gone (sync mode only). */
+  deleteRemote?: boolean;
+  /** The root's device number changed since the last run: match inodes across devices. */
+  rootDevChanged?: boolean;
+}
+
+/** The three listings {@linkcode plan} merges. */
+export interface PlanInput {
+  /** Recorded state, by relative key. */
+  previous: ReadonlyMap<string, FileRecord>;
+  /** Local files, already filtered. */
+  local: readonly LocalFile[];
+  /** Remote objects by key relative to the prefix, already filtered. */
+  remote: ReadonlyMap<string, RemoteEntry>;
+}
+
+/**
+ * True when an object already in S3 can stand for the local file: same size, and
+ * not older (to the second S3 lists) than the file's last modification — the rule
+ * `aws s3 sync` applies, so an object uploaded before the file last changed is not
+ * taken for it.
+ */
+export function matchesRemote(remote: RemoteEntry | undefined, file: LocalFile): boolean {
+  return remote !== undefined && remote.size === file.size &&
+    Math.floor(remote.lastModifiedMs / 1000) >= Math.floor(file.mtimeMs / 1000);
+}
+
+function recordOf(file: LocalFile, key: string, inS3: boolean): FileRecord {
+  return { path: key, dev: file.dev, ino: file.ino, size: file.size, mtimeMs: file.mtimeMs, inS3 };
+}
+
+function sameContent(record: FileRecord, file: LocalFile): boolean {
+  return record.size === file.size && record.mtimeMs === file.mtimeMs;
+}
+
+/**
+ * Merges recorded state, the local scan and the remote listing into a plan.
+ *
+ * A move from K_old to K_new is planned only when (1) the file at K_new has the
+ * inode (and device, unless the root's device changed) of the file recorded at
+ * K_old; (2) that inode no longer lives at K_old (the path is gone, or holds another
+ * inode, as in a swap: a hard link or a copy keeps it there); (3) size and mtime equal
+ * the recorded ones; (4) K_old is listed with that size (and, when we did not upload it
+ * ourselves, not older than the file). Everything else is uploaded, adopted or
+ * recorded.
+ *
+ * @example
+ * ```ts
+ * const result = plan({ previous, local: files, remote }, { mode: "sync", deleteRemote: true });
+ * console.log(result.moves.length, result.uploads.length);
+ * ```
+ */
+export function plan(input: PlanInput, options: PlanOptions): Plan {
+  const { previous, remote } = input;
+  const result: Plan = {
+    moves: [],
+    uploads: [],
+    deletes: [],
+    record: { upsert: [], forget: [] },
+    unchanged: 0,
+    adopted: 0,
+    inodeUpdates: 0,
+    skipped: [],
+  };
+
+  const localByKey = new Map<string, LocalFile>();
+  for (const file of input.local) {
+    const key = relativeKeyOf(file.path);
+    if (key.startsWith(TEMP_FOLDER)) {
+      result.skipped.push({ path: file.path, reason: `"${TEMP_FOLDER}" is reserved for swaps` });
+      continue;
+    }
+    const other = localByKey.get(key);
+    if (other) {
+      result.skipped.push({
+        path: file.path,
+        reason: `its name is the same as "${other.path}" once normalised to NFC`,
+      });
+      continue;
+    }
+    localByKey.set(key, file);
+  }
+
+  // Rename sources: recorded files whose inode no longer lives at their path.
+  const sourcesByInode = new Map<number, FileRecord[]>();
+  for (const record of previous.values()) {
+    const now = localByKey.get(record.path);
+    if (now && now.ino === record.ino && now.dev === record.dev) continue;
+    const list = sourcesByInode.get(record.ino);
+    if (list) list.push(record);
+    else sourcesByInode.set(record.ino, [record]);
+  }
+  const claimed = new Set<string>();
+
+  const findSource = (file: LocalFile, key: string): FileRecord | undefined => {
+    for (const record of sourcesByInode.get(file.ino) ?? []) {
+      if (claimed.has(record.path) || record.path === key) continue;
+      if (!options.rootDevChanged && record.dev !== file.dev) continue;
+      if (!sameContent(record, file)) continue;
+      const listed = remote.get(record.path);
+      if (!listed || listed.size !== file.size) continue;
+      if (!record.inS3 && !matchesRemote(listed, file)) continue;
+      return record;
+    }
+    return undefined;
+  };
+
+  const wantsUpload = (file: LocalFile, key: string, reason: UploadReason) => {
+    if (options.mode === "sync") result.uploads.push({ key, file, reason });
+    else {
+      const record = previous.get(key);
+      if (
+        !record || record.inS3 || !sameContent(record, file) || record.ino !== file.ino ||
+        record.dev !== file.dev
+      ) {
+        result.record.upsert.push(recordOf(file, key, false));
+      }
+    }
+  };
+
+  for (const [key, file] of localByKey) {
+    const record = previous.get(key);
+    const listed = remote.get(key);
+    const sameInode = record !== undefined && record.ino === file.ino && record.dev === file.dev;
+    if (sameInode && sameContent(record, file)) {
+      if (record.inS3 && listed?.size === file.size) {
+        result.unchanged++;
+      } else if (!record.inS3 && matchesRemote(listed, file)) {
+        result.adopted++;
+        result.record.upsert.push(recordOf(file, key, true));
+      } else {
+        wantsUpload(
+          file,
+          key,
+          listed === undefined ? "missing in S3" : record.inS3 ? "differs in S3" : "new",
+        );
+      }
+      continue;
+    }
+    if (!sameInode) {
+      const source = findSource(file, key);
+      if (source) {
+        claimed.add(source.path);
+        const listedSource = remote.get(source.path)!;
+        result.moves.push({
+          from: source.path,
+          to: key,
+          file,
+          size: file.size,
+          etag: listedSource.etag,
+          storageClass: listedSource.storageClass,
+          copyDone: false,
+          reason: "renamed",
+        });
+        continue;
+      }
+      if (record && sameContent(record, file)) {
+        // Same path, size and mtime, new inode number: a remount, not a content change.
+        if (record.inS3 ? listed?.size === file.size : matchesRemote(listed, file)) {
+          result.inodeUpdates++;
+          result.record.upsert.push(recordOf(file, key, true));
+        } else {
+          wantsUpload(file, key, listed === undefined ? "missing in S3" : "differs in S3");
+        }
+        continue;
+      }
+    }
+    // New or changed content at this path.
+    if (record === undefined || !record.inS3) {
+      if (matchesRemote(listed, file)) {
+        result.adopted++;
+        result.record.upsert.push(recordOf(file, key, true));
+        continue;
+      }
+      wantsUpload(file, key, record === undefined ? "new" : "changed");
+    } else {
+      wantsUpload(file, key, "changed");
+    }
+  }
+
+  const moveTargets = new Set(result.moves.map((move) => move.to));
+  for (const move of result.moves) {
+    const destination = remote.get(move.to);
+    move.copyDone = !claimed.has(move.to) && destination !== undefined &&
+      destination.size === move.size && destination.etag !== undefined &&
+      destination.etag === move.etag;
+  }
+
+  for (const record of previous.values()) {
+    if (claimed.has(record.path)) continue;
+    const now = localByKey.get(record.path);
+    // Rows of vanished files, and rows at keys a move is about to overwrite.
+    if (!now || moveTargets.has(record.path)) result.record.forget.push(record.path);
+  }
+
+  for (const [key, listed] of remote) {
+    if (localByKey.has(key) || claimed.has(key)) continue;
+    if (key.startsWith(TEMP_FOLDER)) {
+      // Left by a run that died during a swap; its content is still at the original key.
+      result.deletes.push({ key, size: listed.size, reason: "leftover temporary key" });
+    } else if (options.mode === "sync" && options.deleteRemote) {
+      result.deletes.push({ key, size: listed.size, reason: "no local file" });
+    }
+  }
+  return result;
+}
+
+/** One step of an ordered move sequence. */
+export interface MoveStep extends MoveAction {
+  /** The step moves into or out of a temporary key, to break a cycle. */
+  viaTemp: boolean;
+  /** For the last step of a cycle, the key the object came from before the swap. */
+  originalFrom?: string;
+}
+
+/**
+ * Orders moves so that no move overwrites a key before that key's own object has been
+ * moved away: chains (a→b while b→c) run from the end, and cycles (a↔b swaps) go
+ * through a temporary key from `tempKey`. Returns sequences that must each run in
+ * order; different sequences are independent.
+ *
+ * @example
+ * ```ts
+ * orderMoves([{ from: "a", to: "b", ... }, { from: "b", to: "a", ... }], () => "tmp/1");
+ * // [[a→tmp/1, b→a, tmp/1→b]]
+ * ```
+ */
+export function orderMoves(moves: readonly MoveAction[], tempKey: () => string): MoveStep[][] {
+  const byFrom = new Map(moves.map((move) => [move.from, move]));
+  const byTo = new Map(moves.map((move) => [move.to, move]));
+  const done = new Set<MoveAction>();
+  const sequences: MoveStep[][] = [];
+  const follow = (start: MoveAction, sequence: MoveStep[], stopAt?: MoveAction) => {
+    let current: MoveAction | undefined = start;
+    while (current && current !== stopAt && !done.has(current)) {
+      done.add(current);
+      sequence.push({ ...current, viaTemp: false });
+      current = byTo.get(current.from);
+    }
+  };
+  // Chains: start with the move whose destination is not the source of another move.
+  for (const move of moves) {
+    if (done.has(move) || byFrom.has(move.to)) continue;
+    const sequence: MoveStep[] = [];
+    follow(move, sequence);
+    sequences.push(sequence);
+  }
+  // What is left are cycles.
+  for (const move of moves) {
+    if (done.has(move)) continue;
+    const temp = tempKey();
+    done.add(move);
+    const sequence: MoveStep[] = [{
+      ...move,
+      to: temp,
+      file: undefined,
+      copyDone: false,
+      viaTemp: true,
+    }];
+    const previousMove = byTo.get(move.from);
+    if (previousMove) follow(previousMove, sequence, move);
+    sequence.push({
+      ...move,
+      from: temp,
+      originalFrom: move.from,
+      copyDone: false,
+      viaTemp: true,
+    });
+    sequences.push(sequence);
+  }
+  return sequences;
+}
+
+/** Moves of many files between two folders, shown to the user as one folder rename. */
+export interface FolderRename {
+  /** Old folder, relative to the prefix, ending in "/" ("" for the root). */
+  from: string;
+  /** New folder. */
+  to: string;
+  /** How many files moved with it. */
+  files: number;
+  /** Their total size. */
+  bytes: number;
+}
+
+/** Moves grouped for reporting: folder renames, and single-file renames. */
+export interface RenameSummary {
+  /** Groups of moves that share the same folder rename. */
+  folders: FolderRename[];
+  /** Moves that change a file's own name. */
+  files: Array<{ from: string; to: string; size: number }>;
+}
+
+/**
+ * Groups moves for reporting: a move whose file name stays the same while its folder
+ * changes belongs to a folder rename (the part of the path that differs).
+ *
+ * @example
+ * ```ts
+ * summariseRenames([{ from: "2023/a.jpg", to: "old/2023/a.jpg", ... }]);
+ * // folders: [{ from: "2023/", to: "old/2023/", files: 1, ... }]
+ * ```
+ */
+export function summariseRenames(
+  moves: readonly Pick<MoveAction, "from" | "to" | "size">[],
+): RenameSummary {
+  const folders = new Map<string, FolderRename>();
+  const files: RenameSummary["files"] = [];
+  for (const move of moves) {
+    const from = move.from.split("/");
+    const to = move.to.split("/");
+    if (from.at(-1) !== to.at(-1)) {
+      files.push({ from: move.from, to: move.to, size: move.size });
+      continue;
+    }
+    const fromDirs = from.slice(0, -1);
+    const toDirs = to.slice(0, -1);
+    while (fromDirs.length > 0 && toDirs.length > 0 && fromDirs.at(-1) === toDirs.at(-1)) {
+      fromDirs.pop();
+      toDirs.pop();
+    }
+    const fromFolder = fromDirs.length ? fromDirs.join("/") + "/" : "";
+    const toFolder = toDirs.length ? toDirs.join("/") + "/" : "";
+    const id = `${fromFolder}\u0000${toFolder}`;
+    const group = folders.get(id) ?? { from: fromFolder, to: toFolder, files: 0, bytes: 0 };
+    group.files++;
+    group.bytes += move.size;
+    folders.set(id, group);
+  }
+  return { folders: [...folders.values()], files };
+}

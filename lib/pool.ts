@@ -1,0 +1,37 @@
+/**
+ * Bounded concurrency for async work.
+ *
+ * @module
+ */
+
+/**
+ * Calls `worker` for every item with at most `concurrency` calls running at once, and
+ * resolves when all have settled. `worker` should handle its own errors; one that
+ * escapes stops new items from starting and is rethrown at the end.
+ *
+ * @example
+ * ```ts
+ * await runPool(keys, { concurrency: 8, worker: (key) => store.copy(key, "new/" + key) });
+ * ```
+ */
+export async function runPool<T>(
+  items: Iterable<T>,
+  options: { concurrency: number; worker: (item: T) => Promise<void> },
+): Promise<void> {
+  const iterator = items[Symbol.iterator]();
+  let failure: { error: unknown } | undefined;
+  const lane = async () => {
+    while (!failure) {
+      const next = iterator.next();
+      if (next.done) return;
+      try {
+        await options.worker(next.value);
+      } catch (error) {
+        failure ??= { error };
+      }
+    }
+  };
+  const lanes = Array.from({ length: Math.max(1, options.concurrency) }, lane);
+  await Promise.all(lanes);
+  if (failure) throw failure.error;
+}

@@ -1,0 +1,60 @@
+/**
+ * The object store interface the engine talks to. `s3_store.ts` implements it with
+ * the AWS SDK; tests run it against a real S3 server.
+ *
+ * @module
+ */
+
+/** An object as listed by the store. */
+export interface RemoteObject {
+  /** Full key. */
+  key: string;
+  /** Size in bytes. */
+  size: number;
+  /** Last modification time, ms since the epoch (S3 lists whole seconds). */
+  lastModifiedMs: number;
+  /** ETag as listed, with its quotes. */
+  etag?: string;
+  /** Storage class; undefined means STANDARD. */
+  storageClass?: string;
+}
+
+/** Options of {@linkcode ObjectStore.upload}. */
+export interface UploadOptions {
+  /** Storage class for the new object; undefined keeps the bucket's default. */
+  storageClass?: string;
+  /** Content-Type header. */
+  contentType?: string;
+}
+
+/** Options of {@linkcode ObjectStore.copy}. */
+export interface CopyOptions {
+  /** Storage class of the copy; must be given to keep a non-STANDARD class. */
+  storageClass?: string;
+  /** Copy only if the source still has this ETag. */
+  ifMatch?: string;
+}
+
+/** A key that DeleteObjects could not delete. */
+export interface DeleteFailure {
+  /** The key. */
+  key: string;
+  /** S3's error code and message. */
+  message: string;
+}
+
+/** Everything the engine needs from S3, for one bucket. */
+export interface ObjectStore {
+  /** Lists every object under `prefix`, a page at a time. */
+  list(prefix: string): AsyncIterable<RemoteObject[]>;
+  /** Uploads a local file to `key`; returns the new object's ETag. */
+  upload(key: string, file: { path: string; size: number }, options?: UploadOptions): Promise<
+    { etag?: string }
+  >;
+  /** Copies an object inside the bucket, keeping metadata, content type and tags. */
+  copy(fromKey: string, toKey: string, options?: CopyOptions): Promise<void>;
+  /** Deletes up to 1000 keys in one request; returns the keys that failed. */
+  deleteMany(keys: readonly string[]): Promise<DeleteFailure[]>;
+  /** Requests made so far: S3 operation name → count. */
+  requestCounts(): Record<string, number>;
+}

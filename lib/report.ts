@@ -1,0 +1,132 @@
+/**
+ * Summaries of a run: the human lines printed at the end and the `--json` object.
+ *
+ * @module
+ */
+import { ExitCode, type ExitCodeValue } from "./errors.ts";
+import { formatBytes, formatCount, formatDuration } from "./format.ts";
+import { summariseRenames } from "./plan.ts";
+import type { TargetReport } from "./run_target.ts";
+
+/** The `--json` object printed when a command ends. */
+export interface JsonSummary {
+  command: string;
+  local: string;
+  target: string;
+  dryRun: boolean;
+  moves: number;
+  folderRenames: Array<{ from: string; to: string; files: number; bytes: number }>;
+  uploads: number;
+  deletes: number;
+  deferred: number;
+  adopted: number;
+  unchanged: number;
+  skipped: number;
+  errors: number;
+  failures: Array<{ action: string; key: string; message: string }>;
+  bytesUploaded: number;
+  bytesMovedServerSide: number;
+  requests: Record<string, number>;
+  stateWrites: number;
+  durationMs: number;
+  exitCode: number;
+}
+
+/** The exit code a target's report deserves. */
+export function exitCodeOf(report: TargetReport): ExitCodeValue {
+  if (report.outcome.failures.some((failure) => failure.kind === "error")) return ExitCode.failure;
+  if (
+    report.outcome.failures.length > 0 ||
+    report.scanSkipped.some((entry) => entry.kind === "unreadable")
+  ) return ExitCode.attention;
+  return ExitCode.ok;
+}
+
+/** Builds the `--json` object. */
+export function jsonSummary(
+  report: TargetReport,
+  context: {
+    command: string;
+    local: string;
+    target: string;
+    requests: Record<string, number>;
+    durationMs: number;
+  },
+): JsonSummary {
+  const { outcome, plan } = report;
+  return {
+    command: context.command,
+    local: context.local,
+    target: context.target,
+    dryRun: report.dryRun,
+    moves: outcome.moves.length,
+    folderRenames: summariseRenames(
+      outcome.moves.map((move) => ({
+        from: move.originalFrom ?? move.from,
+        to: move.to,
+        size: move.size,
+      })),
+    ).folders,
+    uploads: outcome.uploads.length,
+    deletes: outcome.deletes.length,
+    deferred: 0,
+    adopted: plan.adopted,
+    unchanged: plan.unchanged,
+    skipped: report.scanSkipped.length + plan.skipped.length,
+    errors: outcome.failures.length,
+    failures: outcome.failures.map(({ action, key, message }) => ({ action, key, message })),
+    bytesUploaded: outcome.bytesUploaded,
+    bytesMovedServerSide: outcome.bytesMovedServerSide,
+    requests: context.requests,
+    stateWrites: report.stateWrites,
+    durationMs: Math.round(context.durationMs),
+    exitCode: exitCodeOf(report),
+  };
+}
+
+/**
+ * The human summary: folder renames one line each, file renames, then a one-line
+ * total that reads well in a cron mail.
+ */
+export function summaryLines(
+  summary: JsonSummary,
+  options: { renameLines?: number } = {},
+): string[] {
+  const lines: string[] = [];
+  const would = summary.dryRun ? "would be " : "";
+  const limit = options.renameLines ?? 20;
+  const renames = summary.folderRenames.slice(0, limit);
+  for (const folder of renames) {
+    lines.push(
+      `  folder ${quote(folder.from || "(root)/")} → ${quote(folder.to || "(root)/")}: ${
+        formatCount(folder.files)
+      } file${folder.files === 1 ? "" : "s"} (${
+        formatBytes(folder.bytes)
+      }) ${would}moved server-side`,
+    );
+  }
+  if (summary.folderRenames.length > limit) {
+    lines.push(`  … and ${summary.folderRenames.length - limit} more folder renames (see the log)`);
+  }
+  const verb = summary.dryRun ? "Would move" : "Moved";
+  lines.push(
+    `${verb} ${formatCount(summary.moves)} (${
+      formatBytes(summary.bytesMovedServerSide)
+    } server-side), ` +
+      `${summary.dryRun ? "would upload" : "uploaded"} ${formatCount(summary.uploads)} (${
+        formatBytes(summary.bytesUploaded)
+      }), ` +
+      `${summary.dryRun ? "would delete" : "deleted"} ${formatCount(summary.deletes)}, ` +
+      `${formatCount(summary.unchanged + summary.adopted)} unchanged` +
+      (summary.adopted ? ` (${formatCount(summary.adopted)} adopted)` : "") +
+      (summary.skipped ? `, ${formatCount(summary.skipped)} skipped` : "") +
+      `, ${summary.errors} error${summary.errors === 1 ? "" : "s"} in ${
+        formatDuration(summary.durationMs)
+      }`,
+  );
+  return lines;
+}
+
+function quote(text: string): string {
+  return `"${text}"`;
+}

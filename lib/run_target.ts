@@ -1,0 +1,204 @@
+/**
+ * The pipeline shared by `sync`, `moves` and `status` for one target:
+ * scan → plan → execute → record.
+ *
+ * @module
+ */
+import { deleteGuard } from "./delete_guard.ts";
+import { UsageError } from "./errors.ts";
+import {
+  DryRunExecutor,
+  type ExecutionReporter,
+  type Executor,
+  LiveExecutor,
+  type Outcome,
+} from "./execute.ts";
+import { excluder, filter } from "./filter.ts";
+import { type Plan, plan, type RemoteEntry } from "./plan.ts";
+import type { ObjectStore } from "./remote.ts";
+import { explainS3Error } from "./s3_errors.ts";
+import { scan, type SkippedEntry } from "./scan.ts";
+import { StateStore } from "./state.ts";
+import type { S3Location } from "./target.ts";
+
+/** What to run against one target. */
+export interface TargetRunOptions {
+  /** The local directory. */
+  localDir: string;
+  /** Bucket and prefix. */
+  location: S3Location;
+  /** Endpoint URL ("" for AWS); part of the target's identity in the state DB. */
+  endpoint: string;
+  /** `sync` uploads (and deletes); `moves` only moves; `status` changes nothing. */
+  mode: "sync" | "moves" | "status";
+  /** Report the plan without changing anything. */
+  dryRun?: boolean;
+  /** Delete keys whose local file is gone. */
+  deleteRemote?: boolean;
+  /** Exclude patterns (`aws s3 sync` semantics). */
+  excludes?: readonly string[];
+  /** Requests in flight at most. */
+  concurrency?: number;
+  /** Storage class of uploads. */
+  storageClass?: string;
+  /** Allow at most this many deletes. */
+  maxDelete?: number;
+  /** Skip the mass-deletion guard. */
+  forceDelete?: boolean;
+}
+
+/** Side effects the pipeline needs. */
+export interface TargetRunDeps {
+  /** The bucket. */
+  store: ObjectStore;
+  /** Told about each action as it completes (or would, in a dry run). */
+  reporter?: ExecutionReporter;
+}
+
+/** What a run of one target found and did. */
+export interface TargetReport {
+  /** The plan that was executed. */
+  plan: Plan;
+  /** What was done (or would be, in a dry run). */
+  outcome: Outcome;
+  /** Entries the scan skipped (symlinks, special files, unreadable folders). */
+  scanSkipped: SkippedEntry[];
+  /** Local files found, after excludes. */
+  localFiles: number;
+  /** Objects listed under the prefix, after excludes. */
+  remoteObjects: number;
+  /** Local files excluded by patterns. */
+  excluded: number;
+  /** Rows written to the state DB. */
+  stateWrites: number;
+  /** Whether anything was changed. */
+  dryRun: boolean;
+}
+
+/**
+ * Runs scan → plan → execute → record for one target.
+ *
+ * @throws {UsageError} when the local directory is missing, the bucket cannot be used,
+ *   or the delete guard refuses the planned deletes (nothing is changed then).
+ * @throws {OperationError} when S3 cannot be reached for the listing.
+ *
+ * @example
+ * ```ts
+ * const report = await runTarget(
+ *   { localDir: "/volume1/photos", location: { bucket: "b", prefix: "" }, endpoint: "", mode: "sync" },
+ *   { store },
+ * );
+ * ```
+ */
+export async function runTarget(
+  options: TargetRunOptions,
+  deps: TargetRunDeps,
+): Promise<TargetReport> {
+  const { localDir, location, mode } = options;
+  assertDirectory(localDir);
+  const dryRun = mode === "status" || (options.dryRun ?? false);
+  const state = StateStore.open(localDir, { readOnly: dryRun });
+  try {
+    const targetKey = {
+      endpoint: options.endpoint,
+      bucket: location.bucket,
+      prefix: location.prefix,
+    };
+    const targetId = state.target(targetKey);
+    const previous = state.load(targetId);
+    const recordedRootDev = state.rootDev(targetId);
+
+    const scanned = scan(localDir);
+    const isExcluded = excluder(options.excludes ?? []);
+    const { kept: local, excluded } = filter(scanned.files, {
+      isExcluded,
+      pathOf: (file) => file.path,
+    });
+
+    const remote = new Map<string, RemoteEntry>();
+    try {
+      for await (const page of deps.store.list(location.prefix)) {
+        for (const object of page) {
+          const key = object.key.slice(location.prefix.length);
+          // Folder placeholder objects ("photos/") are not files: never touched.
+          if (key === "" || key.endsWith("/") || isExcluded(key)) continue;
+          remote.set(key, object);
+        }
+      }
+    } catch (error) {
+      throw explainS3Error(error, {
+        bucket: location.bucket,
+        endpoint: options.endpoint || undefined,
+      });
+    }
+
+    // Drop rows of files that are excluded now: they are neither synced nor moved.
+    for (const path of previous.keys()) if (isExcluded(path)) previous.delete(path);
+
+    const result = plan({ previous, local, remote }, {
+      mode: mode === "moves" ? "moves" : "sync",
+      deleteRemote: options.deleteRemote,
+      rootDevChanged: recordedRootDev !== undefined && recordedRootDev !== scanned.rootDev,
+    });
+
+    const userDeletes = result.deletes.filter((action) =>
+      action.reason !== "leftover temporary key"
+    );
+    const refusal = deleteGuard({
+      localFiles: local.length,
+      remoteObjects: remote.size,
+      deletes: userDeletes.length,
+      maxDelete: options.maxDelete,
+      force: options.forceDelete,
+    });
+    if (refusal) {
+      throw new UsageError(
+        `Refusing to delete: ${refusal}. Nothing was changed. If this is intended, pass --force-delete (or --max-delete N).`,
+      );
+    }
+
+    let executor: Executor;
+    if (dryRun || targetId === undefined) {
+      executor = new DryRunExecutor(deps.reporter);
+    } else {
+      executor = new LiveExecutor({
+        store: deps.store,
+        recorder: state.recorder(targetId),
+        prefix: location.prefix,
+        root: localDir,
+        concurrency: options.concurrency ?? 10,
+        storageClass: options.storageClass,
+        reporter: deps.reporter,
+      });
+    }
+    const outcome = await executor.execute(result);
+    if (!dryRun && targetId !== undefined) state.setRootDev(targetId, scanned.rootDev);
+    return {
+      plan: result,
+      outcome,
+      scanSkipped: scanned.skipped,
+      localFiles: local.length,
+      remoteObjects: remote.size,
+      excluded: excluded.length,
+      stateWrites: dryRun ? 0 : state.writes,
+      dryRun,
+    };
+  } finally {
+    state.close();
+  }
+}
+
+function assertDirectory(path: string): void {
+  let info: Deno.FileInfo;
+  try {
+    info = Deno.statSync(path);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) {
+      throw new UsageError(
+        `Local directory "${path}" does not exist. Check the path (is the volume mounted?).`,
+      );
+    }
+    throw new UsageError(`Cannot read local directory "${path}": ${(error as Error).message}`);
+  }
+  if (!info.isDirectory) throw new UsageError(`"${path}" is not a directory.`);
+}

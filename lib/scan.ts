@@ -1,0 +1,114 @@
+/**
+ * Walks a local directory tree and returns what is there. It makes no decisions:
+ * excluding files is {@linkcode filter}'s job, planning is `plan`'s.
+ *
+ * @module
+ */
+
+/** A regular file found by {@linkcode scan}. */
+export interface LocalFile {
+  /** Path relative to the scanned root, with "/" separators, as named on disk. */
+  path: string;
+  /** Device number of the file system holding the file. */
+  dev: number;
+  /** Inode number. */
+  ino: number;
+  /** Size in bytes. */
+  size: number;
+  /** Last modification time in milliseconds since the epoch. */
+  mtimeMs: number;
+}
+
+/** Something the scan saw but did not return as a file, and why. */
+export interface SkippedEntry {
+  /** Path relative to the root. */
+  path: string;
+  /** What kind of entry it was. */
+  kind: "symlink" | "special" | "unreadable";
+  /** A sentence for the user. */
+  reason: string;
+}
+
+/** What {@linkcode scan} found. */
+export interface ScanResult {
+  /** Regular files, in no particular order. */
+  files: LocalFile[];
+  /** Entries that are not regular files or could not be read. */
+  skipped: SkippedEntry[];
+  /** Device number of the root directory itself. */
+  rootDev: number;
+  /** How many directories were read. */
+  directories: number;
+}
+
+/**
+ * Walks `root` with Deno's synchronous directory and stat calls (an async `lstat` per
+ * file measured about twelve times slower). Symbolic links are not followed, and
+ * FIFOs, sockets and devices are skipped; unreadable directories are reported in
+ * `skipped` and the walk goes on. Files that vanish during the walk are left out.
+ *
+ * @param root an existing directory.
+ * @throws {Deno.errors.NotFound} when `root` does not exist.
+ *
+ * @example
+ * ```ts
+ * const { files } = scan("/volume1/photos");
+ * console.log(files.length);
+ * ```
+ */
+export function scan(root: string): ScanResult {
+  const base = root.endsWith("/") ? root : root + "/";
+  const rootInfo = Deno.statSync(root);
+  const files: LocalFile[] = [];
+  const skipped: SkippedEntry[] = [];
+  const pending: string[] = [""];
+  let directories = 0;
+  while (pending.length > 0) {
+    const dir = pending.pop()!;
+    let entries: Iterable<Deno.DirEntry>;
+    try {
+      // Materialise here so that an error while reading is attributed to this directory.
+      entries = Array.from(Deno.readDirSync(dir === "" ? root : base + dir));
+    } catch (error) {
+      if (error instanceof Deno.errors.NotFound) continue;
+      skipped.push({
+        path: dir,
+        kind: "unreadable",
+        reason: `cannot read directory: ${(error as Error).message}`,
+      });
+      continue;
+    }
+    directories++;
+    for (const entry of entries) {
+      const path = dir === "" ? entry.name : dir + "/" + entry.name;
+      if (entry.isDirectory) {
+        pending.push(path);
+      } else if (entry.isFile) {
+        let info: Deno.FileInfo;
+        try {
+          info = Deno.lstatSync(base + path);
+        } catch (error) {
+          if (error instanceof Deno.errors.NotFound) continue;
+          skipped.push({ path, kind: "unreadable", reason: (error as Error).message });
+          continue;
+        }
+        files.push({
+          path,
+          dev: info.dev,
+          ino: info.ino ?? 0,
+          size: info.size,
+          mtimeMs: info.mtime?.getTime() ?? 0,
+        });
+      } else if (entry.isSymlink) {
+        skipped.push({ path, kind: "symlink", reason: "symbolic links are not followed" });
+      } else {
+        skipped.push({
+          path,
+          kind: "special",
+          reason: "not a regular file (FIFO, socket or device)",
+        });
+      }
+    }
+  }
+  return { files, skipped, rootDev: rootInfo.dev, directories };
+}

@@ -1,0 +1,304 @@
+/**
+ * The SQLite state store (`node:sqlite`): for each target (endpoint + bucket +
+ * prefix), what is known about every file of the synced directory.
+ *
+ * @module
+ */
+import { DatabaseSync, type StatementSync } from "node:sqlite";
+import { STATE_DB_NAME } from "./filter.ts";
+
+/** Identifies one mirror of a directory: S3 endpoint, bucket and key prefix. */
+export interface TargetKey {
+  /** Endpoint URL, or "" for AWS itself. */
+  endpoint: string;
+  /** Bucket name. */
+  bucket: string;
+  /** Key prefix, empty or ending in "/". */
+  prefix: string;
+}
+
+/**
+ * What was recorded about a file. `inS3` is true when the object at the file's key is
+ * known to hold exactly this content: we uploaded, moved or adopted it. When false,
+ * the row only remembers what the local file looked like (written by `moves`, whose
+ * uploads are done by another tool), so that its renames can still be recognised.
+ */
+export interface FileRecord {
+  /** Key relative to the prefix (the local relative path, NFC). */
+  path: string;
+  /** Device number. */
+  dev: number;
+  /** Inode number. */
+  ino: number;
+  /** Size in bytes. */
+  size: number;
+  /** Modification time, ms since the epoch. */
+  mtimeMs: number;
+  /** Whether the object at this key is known to hold this content. */
+  inS3: boolean;
+}
+
+/** A change to the recorded rows, applied in one transaction. */
+export interface StateChange {
+  /** Rows to insert or replace. */
+  upsert?: readonly FileRecord[];
+  /** Paths whose rows are removed. */
+  forget?: readonly string[];
+}
+
+/** Writes changes to the state of one target. Dry runs use {@linkcode NullRecorder}. */
+export interface StateRecorder {
+  /** Applies a change in one transaction. */
+  apply(change: StateChange): void;
+  /** How many rows were written so far. */
+  readonly writes: number;
+}
+
+/** A recorder that writes nothing: used by dry runs and `status`. */
+export class NullRecorder implements StateRecorder {
+  /** Always 0. */
+  readonly writes = 0;
+  /** Does nothing. */
+  apply(_change: StateChange): void {}
+}
+
+/** Schema migrations; `PRAGMA user_version` holds how many have been applied. */
+const MIGRATIONS: readonly string[] = [
+  `CREATE TABLE targets (
+     id INTEGER PRIMARY KEY,
+     endpoint TEXT NOT NULL,
+     bucket TEXT NOT NULL,
+     prefix TEXT NOT NULL,
+     root_dev INTEGER,
+     UNIQUE (endpoint, bucket, prefix)
+   );
+   CREATE TABLE files (
+     target_id INTEGER NOT NULL REFERENCES targets(id),
+     path TEXT NOT NULL,
+     dev INTEGER NOT NULL,
+     ino INTEGER NOT NULL,
+     size INTEGER NOT NULL,
+     mtime_ms REAL NOT NULL,
+     in_s3 INTEGER NOT NULL,
+     PRIMARY KEY (target_id, path)
+   ) WITHOUT ROWID;`,
+];
+
+/** The schema version this code writes. */
+export const SCHEMA_VERSION = MIGRATIONS.length;
+
+interface FileRow {
+  path: string;
+  dev: number;
+  ino: number;
+  size: number;
+  mtime_ms: number;
+  in_s3: number;
+}
+
+/**
+ * The state database of one synced directory. Open it with {@linkcode StateStore.open}.
+ *
+ * @example
+ * ```ts
+ * const state = StateStore.open("/volume1/photos");
+ * const target = state.target({ endpoint: "", bucket: "backup", prefix: "photos/" });
+ * const previous = state.load(target);
+ * state.close();
+ * ```
+ */
+export class StateStore {
+  readonly #db: DatabaseSync;
+  readonly #readOnly: boolean;
+  #writes = 0;
+
+  private constructor(db: DatabaseSync, readOnly: boolean) {
+    this.#db = db;
+    this.#readOnly = readOnly;
+  }
+
+  /**
+   * Opens (and creates or migrates) `.s3-smart-sync.db` in `directory`. With
+   * `readOnly`, nothing is ever written: a missing database reads as empty.
+   *
+   * @throws {Error} when the file is not a database or was written by a newer version.
+   */
+  static open(directory: string, options: { readOnly?: boolean } = {}): StateStore {
+    const path = `${directory.replace(/\/+$/, "")}/${STATE_DB_NAME}`;
+    let db: DatabaseSync;
+    if (options.readOnly) {
+      db = exists(path) ? new DatabaseSync(path, { readOnly: true }) : new DatabaseSync(":memory:");
+    } else {
+      if (!exists(path)) {
+        // Created by us with owner-only permissions before SQLite opens it.
+        Deno.writeFileSync(path, new Uint8Array(), { mode: 0o600, createNew: true });
+      }
+      db = new DatabaseSync(path);
+      db.exec(
+        "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000;",
+      );
+    }
+    const store = new StateStore(db, options.readOnly ?? false);
+    store.#migrate(path, options.readOnly ?? false);
+    return store;
+  }
+
+  #migrate(path: string, readOnly: boolean): void {
+    const version = Number(
+      (this.#db.prepare("PRAGMA user_version").get() as { user_version: number }).user_version,
+    );
+    if (version > SCHEMA_VERSION) {
+      throw new Error(
+        `State database "${path}" has schema version ${version}, newer than this s3-smart-sync understands (${SCHEMA_VERSION}). Upgrade s3-smart-sync.`,
+      );
+    }
+    if (version === SCHEMA_VERSION) return;
+    if (readOnly && version > 0) {
+      throw new Error(
+        `State database "${path}" has schema version ${version}; run "sync" or "moves" once to upgrade it to ${SCHEMA_VERSION}.`,
+      );
+    }
+    this.#db.exec("BEGIN IMMEDIATE");
+    try {
+      for (let index = version; index < SCHEMA_VERSION; index++) this.#db.exec(MIGRATIONS[index]!);
+      this.#db.exec(`PRAGMA user_version = ${SCHEMA_VERSION}`);
+      this.#db.exec("COMMIT");
+    } catch (error) {
+      this.#db.exec("ROLLBACK");
+      throw error;
+    }
+  }
+
+  /**
+   * The id of a target, created on first use. Returns undefined for a target
+   * that was never synced when the store is read-only.
+   */
+  target(key: TargetKey): number | undefined {
+    const select = this.#db.prepare(
+      "SELECT id FROM targets WHERE endpoint = ? AND bucket = ? AND prefix = ?",
+    );
+    const found = select.get(key.endpoint, key.bucket, key.prefix) as { id: number } | undefined;
+    if (found) return Number(found.id);
+    if (this.#readOnly) return undefined;
+    this.#db.prepare("INSERT INTO targets (endpoint, bucket, prefix) VALUES (?, ?, ?)")
+      .run(key.endpoint, key.bucket, key.prefix);
+    this.#writes++;
+    return Number((select.get(key.endpoint, key.bucket, key.prefix) as { id: number }).id);
+  }
+
+  /** The device number of the root directory recorded at the last run, if any. */
+  rootDev(targetId: number | undefined): number | undefined {
+    if (targetId === undefined) return undefined;
+    const row = this.#db.prepare("SELECT root_dev FROM targets WHERE id = ?").get(targetId) as
+      | { root_dev: number | null }
+      | undefined;
+    return row?.root_dev ?? undefined;
+  }
+
+  /** Records the device number of the root directory. */
+  setRootDev(targetId: number, dev: number): void {
+    if (this.#readOnly || this.rootDev(targetId) === dev) return;
+    this.#db.prepare("UPDATE targets SET root_dev = ? WHERE id = ?").run(dev, targetId);
+    this.#writes++;
+  }
+
+  /** All recorded files of a target, by path. */
+  load(targetId: number | undefined): Map<string, FileRecord> {
+    const records = new Map<string, FileRecord>();
+    if (targetId === undefined) return records;
+    const rows = this.#db.prepare(
+      "SELECT path, dev, ino, size, mtime_ms, in_s3 FROM files WHERE target_id = ?",
+    ).iterate(targetId) as Iterable<FileRow>;
+    for (const row of rows) {
+      records.set(row.path, {
+        path: row.path,
+        dev: Number(row.dev),
+        ino: Number(row.ino),
+        size: Number(row.size),
+        mtimeMs: Number(row.mtime_ms),
+        inS3: row.in_s3 === 1,
+      });
+    }
+    return records;
+  }
+
+  /** A recorder that writes the changes of one target to this store. */
+  recorder(targetId: number): StateRecorder {
+    const upsert = this.#db.prepare(
+      "INSERT OR REPLACE INTO files (target_id, path, dev, ino, size, mtime_ms, in_s3) VALUES (?, ?, ?, ?, ?, ?, ?)",
+    );
+    const forget = this.#db.prepare("DELETE FROM files WHERE target_id = ? AND path = ?");
+    return new SqliteRecorder(this, { db: this.#db, targetId, upsert, forget });
+  }
+
+  /** Rows written through this store (all recorders included). */
+  get writes(): number {
+    return this.#writes;
+  }
+
+  /** @internal counts writes made by a recorder. */
+  countWrites(count: number): void {
+    this.#writes += count;
+  }
+
+  /** Closes the database. */
+  close(): void {
+    this.#db.close();
+  }
+}
+
+class SqliteRecorder implements StateRecorder {
+  #writes = 0;
+  constructor(
+    private readonly store: StateStore,
+    private readonly sql: {
+      db: DatabaseSync;
+      targetId: number;
+      upsert: StatementSync;
+      forget: StatementSync;
+    },
+  ) {}
+
+  get writes(): number {
+    return this.#writes;
+  }
+
+  apply(change: StateChange): void {
+    const upserts = change.upsert ?? [];
+    const forgets = change.forget ?? [];
+    if (upserts.length === 0 && forgets.length === 0) return;
+    const { db, targetId, upsert, forget } = this.sql;
+    db.exec("BEGIN IMMEDIATE");
+    try {
+      for (const path of forgets) forget.run(targetId, path);
+      for (const record of upserts) {
+        upsert.run(
+          targetId,
+          record.path,
+          record.dev,
+          record.ino,
+          record.size,
+          record.mtimeMs,
+          record.inS3 ? 1 : 0,
+        );
+      }
+      db.exec("COMMIT");
+    } catch (error) {
+      db.exec("ROLLBACK");
+      throw error;
+    }
+    const count = upserts.length + forgets.length;
+    this.#writes += count;
+    this.store.countWrites(count);
+  }
+}
+
+function exists(path: string): boolean {
+  try {
+    Deno.statSync(path);
+    return true;
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return false;
+    throw error;
+  }
+}
