@@ -1,0 +1,97 @@
+/**
+ * A test fixture: a temp folder with a local tree, a home, a log dir and a bucket on a
+ * shared moto server, plus shortcuts to run the CLI against them.
+ *
+ * @module
+ */
+import assert from "node:assert/strict";
+import { type CliResult, type MotoServer, readTree, runCli, writeTree } from "./moto.ts";
+
+/** One scenario's folders and bucket. */
+export class Fixture {
+  private constructor(
+    readonly moto: MotoServer,
+    readonly base: string,
+    readonly bucket: string,
+    readonly prefix: string,
+  ) {}
+
+  /** Makes a temp folder with `src/`, `home/` and `logs/`, and a new bucket. */
+  static async create(moto: MotoServer, options: { prefix?: string } = {}): Promise<Fixture> {
+    const base = await Deno.makeTempDir({ prefix: "s3ss-e2e-" });
+    await Deno.mkdir(`${base}/src`);
+    await Deno.mkdir(`${base}/home`);
+    const bucket = await moto.bucket();
+    return new Fixture(moto, base, bucket, options.prefix ?? "backup/");
+  }
+
+  /** The local tree's root. */
+  get src(): string {
+    return `${this.base}/src`;
+  }
+
+  /** `s3://bucket/prefix`. */
+  get url(): string {
+    return `s3://${this.bucket}/${this.prefix}`;
+  }
+
+  /** Writes files under src/. */
+  write(files: Record<string, string>): Promise<void> {
+    return writeTree(this.src, files);
+  }
+
+  /** Runs a command on src/ and the bucket, with --json, the endpoint and the log dir. */
+  run(command: string, extra: string[] = [], env: Record<string, string> = {}): Promise<CliResult> {
+    return runCli(
+      [
+        command,
+        this.src,
+        this.url,
+        "--endpoint-url",
+        this.moto.endpoint,
+        "--log-dir",
+        `${this.base}/logs`,
+        "--json",
+        ...extra,
+      ],
+      { home: `${this.base}/home`, env },
+    );
+  }
+
+  /** Runs a command and asserts its exit code, showing the output when it differs. */
+  async runOk(command: string, extra: string[] = [], expectedCode = 0): Promise<CliResult> {
+    const result = await this.run(command, extra);
+    assert.equal(
+      result.code,
+      expectedCode,
+      `exit code ${result.code}\nstdout: ${result.stdout}\nstderr: ${result.stderr}`,
+    );
+    return result;
+  }
+
+  /** Asserts that the bucket under the prefix holds exactly the local tree, byte for byte. */
+  async assertMirrors(): Promise<void> {
+    const remote = await this.moto.contents(this.bucket);
+    const expected = new Map<string, string>();
+    for (const [path, bytes] of readTree(this.src)) {
+      expected.set(this.prefix + path.normalize("NFC"), new TextDecoder().decode(bytes));
+    }
+    const actual = new Map<string, string>();
+    for (const [key, bytes] of remote) actual.set(key, new TextDecoder().decode(bytes));
+    assert.deepEqual(
+      new Map([...actual].sort()),
+      new Map([...expected].sort()),
+      "the bucket does not mirror the local tree",
+    );
+  }
+
+  /** Removes the temp folder. */
+  async cleanup(): Promise<void> {
+    await Deno.remove(this.base, { recursive: true });
+  }
+}
+
+/** Requests of a JSON summary, with absent operations as 0. */
+export function requests(json: { requests: Record<string, number> }, operation: string): number {
+  return json.requests[operation] ?? 0;
+}
