@@ -23,8 +23,9 @@ export interface DeleteGuardOptions {
 
 /**
  * Returns why the planned deletes are refused, or undefined when they may proceed.
- * Refused: any delete when no local file was found; more than half of the listed
- * objects (and more than ten); more than `maxDelete` when it is given.
+ * Refused: any delete when no local file was found (only `force` overrides that);
+ * more than `maxDelete` when it is given; otherwise more than half of the listed
+ * objects (and more than ten).
  *
  * @example
  * ```ts
@@ -35,19 +36,21 @@ export interface DeleteGuardOptions {
 export function deleteGuard(options: DeleteGuardOptions): string | undefined {
   const { localFiles, remoteObjects, deletes } = options;
   if (deletes === 0 || options.force) return undefined;
+  if (localFiles === 0) {
+    return `the local directory has no files but ${deletes} objects would be deleted; is the volume mounted? If the directory really is empty, pass --force-delete`;
+  }
   if (options.maxDelete !== undefined) {
     return deletes > options.maxDelete
-      ? `${deletes} objects would be deleted, more than --max-delete ${options.maxDelete}`
+      ? `${deletes} objects would be deleted, more than --max-delete ${options.maxDelete}; raise it or pass --force-delete`
       : undefined;
-  }
-  if (localFiles === 0) {
-    return `the local directory has no files but ${deletes} objects would be deleted; is the volume mounted?`;
   }
   const threshold = options.threshold ?? 0.5;
   if (deletes > 10 && deletes > remoteObjects * threshold) {
     return `${deletes} of ${remoteObjects} objects (${
       Math.round((deletes / remoteObjects) * 100)
-    }%) would be deleted, more than ${Math.round(threshold * 100)}%; is the volume fully mounted?`;
+    }%) would be deleted, more than ${
+      Math.round(threshold * 100)
+    }%; is the volume fully mounted? If this is intended, pass --max-delete ${deletes} or --force-delete`;
   }
   return undefined;
 }

@@ -18,6 +18,11 @@ export const ALWAYS_EXCLUDED: readonly string[] = [
   `${STATE_DB_NAME}-wal`,
   `${STATE_DB_NAME}-shm`,
   `${STATE_DB_NAME}-journal`,
+  // The state of a directory synced on its own, nested in this one.
+  `*/${STATE_DB_NAME}`,
+  `*/${STATE_DB_NAME}-wal`,
+  `*/${STATE_DB_NAME}-shm`,
+  `*/${STATE_DB_NAME}-journal`,
 ];
 
 /**
@@ -45,7 +50,7 @@ export function globToRegExp(pattern: string): RegExp {
       if (j >= pattern.length) {
         source += "\\[";
       } else {
-        let set = pattern.slice(i + 1, j).replace(/\\/g, "\\\\");
+        let set = pattern.slice(i + 1, j).replace(/\\/g, "\\\\").replace(/[[\]]/g, "\\$&");
         if (set.startsWith("!")) set = "^" + set.slice(1);
         else if (set.startsWith("^")) set = "\\" + set;
         source += `[${set}]`;

@@ -9,7 +9,7 @@
  *
  * @example
  * ```ts
- * formatBytes(1536); // "1.5 KiB"
+ * formatBytes(1536); // "1.50 KiB"
  * ```
  */
 export function formatBytes(bytes: number): string {

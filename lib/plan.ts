@@ -189,12 +189,15 @@ export function plan(input: PlanInput, options: PlanOptions): Plan {
   const sourcesByInode = new Map<number, FileRecord[]>();
   for (const record of previous.values()) {
     const now = localByKey.get(record.path);
-    if (now && now.ino === record.ino && now.dev === record.dev) continue;
+    if (now && sameInode(record, now)) continue;
     const list = sourcesByInode.get(record.ino);
     if (list) list.push(record);
     else sourcesByInode.set(record.ino, [record]);
   }
   const claimed = new Set<string>();
+  function sameInode(record: FileRecord, file: LocalFile): boolean {
+    return record.ino === file.ino && (options.rootDevChanged || record.dev === file.dev);
+  }
 
   const findSource = (file: LocalFile, key: string): FileRecord | undefined => {
     for (const record of sourcesByInode.get(file.ino) ?? []) {
@@ -222,13 +225,42 @@ export function plan(input: PlanInput, options: PlanOptions): Plan {
     }
   };
 
+  // First pass: renames. Their sources are claimed before any other decision, so that
+  // no file is taken to be in S3 under a key that a move is about to take away.
+  const decided = new Set<string>();
   for (const [key, file] of localByKey) {
     const record = previous.get(key);
-    const listed = remote.get(key);
-    const sameInode = record !== undefined && record.ino === file.ino && record.dev === file.dev;
-    if (sameInode && sameContent(record, file)) {
+    if (record && sameInode(record, file)) continue;
+    const source = findSource(file, key);
+    if (!source) continue;
+    claimed.add(source.path);
+    decided.add(key);
+    const listedSource = remote.get(source.path)!;
+    result.moves.push({
+      from: source.path,
+      to: key,
+      file,
+      size: file.size,
+      etag: listedSource.etag,
+      storageClass: listedSource.storageClass,
+      copyDone: false,
+      reason: "renamed",
+    });
+  }
+
+  // Second pass: everything else is unchanged, adopted, recorded or uploaded.
+  for (const [key, file] of localByKey) {
+    if (decided.has(key)) continue;
+    const record = previous.get(key);
+    const listed = claimed.has(key) ? undefined : remote.get(key);
+    if (record && sameContent(record, file)) {
       if (record.inS3 && listed?.size === file.size) {
-        result.unchanged++;
+        if (record.ino === file.ino && record.dev === file.dev) result.unchanged++;
+        else {
+          // Same path, size and mtime, new inode number: a remount, not a content change.
+          result.inodeUpdates++;
+          result.record.upsert.push(recordOf(file, key, true));
+        }
       } else if (!record.inS3 && matchesRemote(listed, file)) {
         result.adopted++;
         result.record.upsert.push(recordOf(file, key, true));
@@ -240,34 +272,6 @@ export function plan(input: PlanInput, options: PlanOptions): Plan {
         );
       }
       continue;
-    }
-    if (!sameInode) {
-      const source = findSource(file, key);
-      if (source) {
-        claimed.add(source.path);
-        const listedSource = remote.get(source.path)!;
-        result.moves.push({
-          from: source.path,
-          to: key,
-          file,
-          size: file.size,
-          etag: listedSource.etag,
-          storageClass: listedSource.storageClass,
-          copyDone: false,
-          reason: "renamed",
-        });
-        continue;
-      }
-      if (record && sameContent(record, file)) {
-        // Same path, size and mtime, new inode number: a remount, not a content change.
-        if (record.inS3 ? listed?.size === file.size : matchesRemote(listed, file)) {
-          result.inodeUpdates++;
-          result.record.upsert.push(recordOf(file, key, true));
-        } else {
-          wantsUpload(file, key, listed === undefined ? "missing in S3" : "differs in S3");
-        }
-        continue;
-      }
     }
     // New or changed content at this path.
     if (record === undefined || !record.inS3) {
@@ -419,7 +423,16 @@ export function summariseRenames(
     }
     const fromDirs = from.slice(0, -1);
     const toDirs = to.slice(0, -1);
-    while (fromDirs.length > 0 && toDirs.length > 0 && fromDirs.at(-1) === toDirs.at(-1)) {
+    let leading = 0;
+    while (
+      leading < Math.min(fromDirs.length, toDirs.length) && fromDirs[leading] === toDirs[leading]
+    ) leading++;
+    // Strip the shared tail ("day1/" in trip/day1 → italy/day1), keeping at least one
+    // folder past the shared head on each side, so that "2023/" → "old/2023/" stays whole.
+    while (
+      fromDirs.length > leading + 1 && toDirs.length > leading + 1 &&
+      fromDirs.at(-1) === toDirs.at(-1)
+    ) {
       fromDirs.pop();
       toDirs.pop();
     }

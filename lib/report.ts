@@ -16,6 +16,8 @@ export interface JsonSummary {
   dryRun: boolean;
   moves: number;
   folderRenames: Array<{ from: string; to: string; files: number; bytes: number }>;
+  /** Single-file renames (the first 100). */
+  fileRenames: Array<{ from: string; to: string; size: number }>;
   uploads: number;
   deletes: number;
   deferred: number;
@@ -54,19 +56,21 @@ export function jsonSummary(
   },
 ): JsonSummary {
   const { outcome, plan } = report;
+  const renames = summariseRenames(
+    outcome.moves.map((move) => ({
+      from: move.originalFrom ?? move.from,
+      to: move.to,
+      size: move.size,
+    })),
+  );
   return {
     command: context.command,
     local: context.local,
     target: context.target,
     dryRun: report.dryRun,
     moves: outcome.moves.length,
-    folderRenames: summariseRenames(
-      outcome.moves.map((move) => ({
-        from: move.originalFrom ?? move.from,
-        to: move.to,
-        size: move.size,
-      })),
-    ).folders,
+    folderRenames: renames.folders,
+    fileRenames: renames.files.slice(0, 100),
     uploads: outcome.uploads.length,
     deletes: outcome.deletes.length,
     deferred: 0,
@@ -108,6 +112,15 @@ export function summaryLines(
   if (summary.folderRenames.length > limit) {
     lines.push(`  … and ${summary.folderRenames.length - limit} more folder renames (see the log)`);
   }
+  const fileLimit = Math.max(0, limit - renames.length);
+  for (const file of summary.fileRenames.slice(0, fileLimit)) {
+    lines.push(`  file ${quote(file.from)} → ${quote(file.to)} ${would}moved server-side`);
+  }
+  const moreFiles = summary.moves - summary.folderRenames.reduce((sum, f) => sum + f.files, 0) -
+    Math.min(fileLimit, summary.fileRenames.length);
+  if (moreFiles > 0) {
+    lines.push(`  … and ${formatCount(moreFiles)} more file renames (see the log)`);
+  }
   const verb = summary.dryRun ? "Would move" : "Moved";
   lines.push(
     `${verb} ${formatCount(summary.moves)} (${
@@ -124,6 +137,12 @@ export function summaryLines(
         formatDuration(summary.durationMs)
       }`,
   );
+  const requests = Object.entries(summary.requests).sort(([a], [b]) => a.localeCompare(b));
+  if (requests.length > 0) {
+    lines.push(
+      `S3 requests: ${requests.map(([name, count]) => `${formatCount(count)} ${name}`).join(", ")}`,
+    );
+  }
   return lines;
 }
 

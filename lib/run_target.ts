@@ -153,7 +153,7 @@ export async function runTarget(
     });
     if (refusal) {
       throw new UsageError(
-        `Refusing to delete: ${refusal}. Nothing was changed. If this is intended, pass --force-delete (or --max-delete N).`,
+        `Refusing to delete: ${refusal}. Nothing was changed.`,
       );
     }
 

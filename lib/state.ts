@@ -134,13 +134,18 @@ export class StateStore {
         Deno.writeFileSync(path, new Uint8Array(), { mode: 0o600, createNew: true });
       }
       db = new DatabaseSync(path);
-      db.exec(
-        "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000;",
-      );
     }
-    const store = new StateStore(db, options.readOnly ?? false);
-    store.#migrate(path, options.readOnly ?? false);
-    return store;
+    try {
+      db.exec("PRAGMA busy_timeout = 5000");
+      const store = new StateStore(db, options.readOnly ?? false);
+      store.#migrate(path, options.readOnly ?? false);
+      // After the version check, so that a newer version's database is left untouched.
+      if (!options.readOnly) db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;");
+      return store;
+    } catch (error) {
+      db.close();
+      throw error;
+    }
   }
 
   #migrate(path: string, readOnly: boolean): void {

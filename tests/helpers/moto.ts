@@ -208,11 +208,13 @@ export interface CliResult {
  */
 export async function runCli(
   args: string[],
-  options: { home: string; env?: Record<string, string>; cwd?: string },
+  options: { home: string; env?: Record<string, string>; unset?: string[]; cwd?: string },
 ): Promise<CliResult> {
+  const env: Record<string, string> = { ...childEnv(), HOME: options.home, ...options.env };
+  for (const name of options.unset ?? []) delete env[name];
   const output = await new Deno.Command(Deno.execPath(), {
     args: ["run", "--allow-all", "--quiet", MAIN, ...args],
-    env: { ...childEnv(), HOME: options.home, ...options.env },
+    env,
     clearEnv: true,
     cwd: options.cwd,
     stdout: "piped",

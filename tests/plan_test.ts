@@ -1,0 +1,418 @@
+import assert from "node:assert/strict";
+import {
+  type MoveAction,
+  orderMoves,
+  type Plan,
+  plan,
+  type PlanOptions,
+  type RemoteEntry,
+  summariseRenames,
+  TEMP_FOLDER,
+} from "../lib/plan.ts";
+import type { LocalFile } from "../lib/scan.ts";
+import type { FileRecord } from "../lib/state.ts";
+
+const T = 1_700_000_000_000; // an mtime, on a whole second
+const DEV = 2049;
+
+function file(path: string, ino: number, size = 100, mtimeMs = T, dev = DEV): LocalFile {
+  return { path, dev, ino, size, mtimeMs };
+}
+
+function rec(
+  path: string,
+  ino: number,
+  { size = 100, mtimeMs = T, inS3 = true, dev = DEV } = {},
+): FileRecord {
+  return { path, dev, ino, size, mtimeMs, inS3 };
+}
+
+function obj(size = 100, lastModifiedMs = T + 60_000, etag?: string): RemoteEntry {
+  return { size, lastModifiedMs, etag };
+}
+
+function run(
+  previous: FileRecord[],
+  local: LocalFile[],
+  remote: Record<string, RemoteEntry>,
+  options: PlanOptions = { mode: "sync" },
+): Plan {
+  return plan({
+    previous: new Map(previous.map((record) => [record.path, record])),
+    local,
+    remote: new Map(Object.entries(remote)),
+  }, options);
+}
+
+/** The plan's actions as short strings, for readable assertions. */
+function actions(result: Plan) {
+  return {
+    moves: result.moves.map((move) => `${move.from}→${move.to}`).sort(),
+    uploads: result.uploads.map((upload) => `${upload.key}:${upload.reason}`).sort(),
+    deletes: result.deletes.map((del) => del.key).sort(),
+  };
+}
+
+const nothing = { moves: [], uploads: [], deletes: [] };
+
+Deno.test("plan() uploads every file as new on a first run to an empty prefix", () => {
+  const result = run([], [file("a.jpg", 1), file("dir/b.jpg", 2, 7)], {}, {
+    mode: "sync",
+    deleteRemote: true,
+  });
+  assert.deepEqual(actions(result), { ...nothing, uploads: ["a.jpg:new", "dir/b.jpg:new"] });
+  assert.equal(result.uploads.find((u) => u.key === "dir/b.jpg")?.file.size, 7);
+  assert.deepEqual(result.record, { upsert: [], forget: [] });
+  assert.equal(result.unchanged, 0);
+});
+
+Deno.test("plan() plans nothing and writes no state when nothing changed", () => {
+  const result = run(
+    [rec("a", 1), rec("b/c", 2, { size: 5 })],
+    [file("a", 1), file("b/c", 2, 5)],
+    { a: obj(100, T - 3_600_000), "b/c": obj(5) },
+    { mode: "sync", deleteRemote: true },
+  );
+  assert.deepEqual(actions(result), nothing);
+  assert.equal(result.unchanged, 2);
+  assert.deepEqual(result.record, { upsert: [], forget: [] });
+  assert.equal(result.adopted + result.inodeUpdates, 0);
+});
+
+Deno.test("plan() turns a rename into a server-side move that keeps etag and storage class", () => {
+  const result = run([rec("old.jpg", 7)], [file("new.jpg", 7)], {
+    "old.jpg": { size: 100, lastModifiedMs: T, etag: '"abc"', storageClass: "DEEP_ARCHIVE" },
+  }, { mode: "sync", deleteRemote: true });
+  assert.deepEqual(actions(result), { ...nothing, moves: ["old.jpg→new.jpg"] });
+  const { etag, storageClass, size, copyDone, reason } = result.moves[0]!;
+  assert.deepEqual({ etag, storageClass, size, copyDone, reason }, {
+    etag: '"abc"',
+    storageClass: "DEEP_ARCHIVE",
+    size: 100,
+    copyDone: false,
+    reason: "renamed",
+  });
+  assert.equal(result.moves[0]!.file?.path, "new.jpg");
+  assert.deepEqual(result.record.forget, [], "the move source row is left to the executor");
+});
+
+Deno.test("plan() moves every file of a renamed folder", () => {
+  const names = ["x.jpg", "y.jpg", "sub/z.jpg"];
+  const result = run(
+    names.map((name, i) => rec(`2023/${name}`, 10 + i)),
+    names.map((name, i) => file(`trips/2023/${name}`, 10 + i)),
+    Object.fromEntries(names.map((name) => [`2023/${name}`, obj()])),
+    { mode: "sync", deleteRemote: true },
+  );
+  assert.deepEqual(actions(result).moves, names.map((n) => `2023/${n}→trips/2023/${n}`).sort());
+  assert.deepEqual(result.uploads.length + result.deletes.length, 0);
+});
+
+Deno.test("plan() moves both files of a swap even when the old path holds another inode", () => {
+  const result = run([rec("a", 1), rec("b", 2)], [file("a", 2), file("b", 1)], {
+    a: obj(100, T, '"same"'),
+    b: obj(100, T, '"same"'),
+  }, { mode: "sync", deleteRemote: true });
+  assert.deepEqual(actions(result), { ...nothing, moves: ["a→b", "b→a"] });
+  assert.ok(result.moves.every((move) => !move.copyDone), "a swap destination is a move source");
+});
+
+Deno.test("plan() uploads a hard link instead of moving, since the old path keeps the inode", () => {
+  const result = run([rec("a", 1)], [file("a", 1), file("link", 1)], { a: obj() }, {
+    mode: "sync",
+    deleteRemote: true,
+  });
+  assert.deepEqual(actions(result), { ...nothing, uploads: ["link:new"] });
+  assert.equal(result.unchanged, 1);
+});
+
+Deno.test("plan() moves a renamed file once and uploads its other new names", () => {
+  const result = run([rec("a", 1)], [file("b", 1), file("c", 1)], { a: obj() });
+  assert.deepEqual(actions(result), { ...nothing, moves: ["a→b"], uploads: ["c:new"] });
+});
+
+Deno.test("plan() uploads a hard link made after a device change, without moving its source", () => {
+  // The volume was remounted (new dev), and "a" got a second name. "a" is still there.
+  const result = run(
+    [rec("a", 1, { dev: 1 })],
+    [file("a", 1, 100, T, 2), file("b", 1, 100, T, 2)],
+    {
+      a: obj(),
+    },
+    { mode: "sync", rootDevChanged: true },
+  );
+  assert.deepEqual(actions(result), { ...nothing, uploads: ["b:new"] });
+});
+
+Deno.test("plan() uploads when the inode is reused with another size or mtime", () => {
+  for (const reused of [file("new", 1, 101), file("new", 1, 100, T + 1000)]) {
+    const result = run([rec("gone", 1)], [reused], { gone: obj() }, {
+      mode: "sync",
+      deleteRemote: true,
+    });
+    assert.deepEqual(actions(result), { ...nothing, uploads: ["new:new"], deletes: ["gone"] });
+    assert.deepEqual(result.record.forget, ["gone"]);
+  }
+});
+
+Deno.test("plan() uploads a rename whose old key is missing or listed with another size", () => {
+  for (const remote of [{}, { old: obj(99) }] as Record<string, RemoteEntry>[]) {
+    const result = run([rec("old", 1)], [file("new", 1)], remote);
+    assert.deepEqual(actions(result).moves, []);
+    assert.deepEqual(actions(result).uploads, ["new:new"]);
+  }
+});
+
+Deno.test("plan() moves across devices only when the root device changed", () => {
+  const previous = [rec("old", 1, { dev: 1 })];
+  const local = [file("new", 1, 100, T, 2)];
+  const remote = { old: obj() };
+  assert.deepEqual(actions(run(previous, local, remote)).uploads, ["new:new"]);
+  const result = run(previous, local, remote, { mode: "sync", rootDevChanged: true });
+  assert.deepEqual(actions(result), { ...nothing, moves: ["old→new"] });
+});
+
+Deno.test("plan() moves a row recorded by moves only if the listed object is not older", () => {
+  const previous = [rec("old", 1, { mtimeMs: T + 1500, inS3: false })];
+  const local = [file("new", 1, 100, T + 1500)];
+  // Listed a second before the file's mtime: the object predates the file's content.
+  assert.deepEqual(actions(run(previous, local, { old: obj(100, T) })).uploads, ["new:new"]);
+  // Same second, earlier millisecond: S3 lists whole seconds, so it counts as not older.
+  const sameSecond = run(previous, local, { old: obj(100, T + 1000) });
+  assert.deepEqual(actions(sameSecond), { ...nothing, moves: ["old→new"] });
+  // A row we uploaded ourselves needs no age check.
+  const ours = run([rec("old", 1, { mtimeMs: T + 1500 })], local, { old: obj(100, T) });
+  assert.deepEqual(actions(ours).moves, ["old→new"]);
+});
+
+Deno.test("plan() uploads a renamed and edited file and deletes the old key with deleteRemote", () => {
+  const previous = [rec("old", 1)];
+  const local = [file("new", 1, 250, T + 5000)];
+  const withDelete = run(previous, local, { old: obj() }, { mode: "sync", deleteRemote: true });
+  assert.deepEqual(actions(withDelete), { ...nothing, uploads: ["new:new"], deletes: ["old"] });
+  assert.equal(withDelete.deletes[0]!.size, 100);
+  assert.deepEqual(withDelete.record.forget, ["old"]);
+  assert.deepEqual(actions(run(previous, local, { old: obj() })).deletes, []);
+});
+
+Deno.test("plan() records an inode change at an unchanged path without uploading", () => {
+  const result = run([rec("a", 1), rec("b", 2)], [file("a", 51), file("b", 52)], {
+    a: obj(),
+    b: obj(),
+  }, { mode: "sync", deleteRemote: true });
+  assert.deepEqual(actions(result), nothing);
+  assert.equal(result.inodeUpdates, 2);
+  assert.deepEqual(
+    result.record.upsert.map((r) => [r.path, r.ino, r.inS3]).sort(),
+    [["a", 51, true], ["b", 52, true]],
+  );
+});
+
+Deno.test("plan() uploads, not re-records, a path whose key a move takes away", () => {
+  // A swap of two same-size, same-mtime files, with b's object missing (a swap that died
+  // after its first step): "a" looks like a remount, yet its key is moved to "b".
+  const result = run([rec("a", 1), rec("b", 2)], [file("a", 2), file("b", 1)], { a: obj() });
+  assert.deepEqual(actions(result).moves, ["a→b"]);
+  assert.deepEqual(result.uploads.map((upload) => upload.key), ["a"]);
+  assert.equal(result.inodeUpdates, 0);
+  assert.ok(!result.record.upsert.some((r) => r.path === "a" && r.inS3));
+});
+
+Deno.test("plan() adopts same-size objects on a first run, but not older or other-size ones", () => {
+  const result = run([], [file("same", 1), file("older", 2), file("bigger", 3)], {
+    same: obj(100, T + 10),
+    older: obj(100, T - 1000),
+    bigger: obj(200, T + 10),
+  });
+  assert.equal(result.adopted, 1);
+  assert.deepEqual(actions(result).uploads, ["bigger:new", "older:new"]);
+  assert.deepEqual(result.record.upsert, [rec("same", 1)]);
+});
+
+Deno.test("plan() gives the reason for uploading a file already recorded", () => {
+  const result = run(
+    [rec("changed", 1), rec("missing", 2), rec("differs", 3)],
+    [file("changed", 1, 120), file("missing", 2), file("differs", 3)],
+    { changed: obj(), differs: obj(7) },
+  );
+  assert.deepEqual(actions(result).uploads, [
+    "changed:changed",
+    "differs:differs in S3",
+    "missing:missing in S3",
+  ]);
+});
+
+Deno.test("plan() in moves mode records local state instead of uploading, and never deletes", () => {
+  const result = run(
+    [rec("known", 1, { inS3: false }), rec("old", 2), rec("vanished", 3)],
+    [file("known", 1), file("fresh", 4), file("renamed", 2)],
+    { old: obj(), vanished: obj(), stray: obj() },
+    { mode: "moves", deleteRemote: true },
+  );
+  assert.deepEqual(actions(result), { ...nothing, moves: ["old→renamed"] });
+  assert.deepEqual(result.record.upsert, [rec("fresh", 4, { inS3: false })]);
+  assert.deepEqual(result.record.forget, ["vanished"]);
+});
+
+Deno.test("plan() with deleteRemote deletes keys without a local file but never move sources", () => {
+  const result = run([rec("moved", 1)], [file("kept", 2), file("dest", 1)], {
+    kept: obj(),
+    moved: obj(),
+    stray: obj(33),
+    "dir/stray2": obj(),
+  }, { mode: "sync", deleteRemote: true });
+  assert.deepEqual(actions(result).moves, ["moved→dest"]);
+  assert.deepEqual(actions(result).deletes, ["dir/stray2", "stray"]);
+  assert.equal(result.deletes.find((d) => d.key === "stray")?.size, 33);
+  assert.deepEqual(actions(run([], [file("kept", 2)], { stray: obj() })).deletes, []);
+});
+
+Deno.test("plan() deletes leftover temporary keys even without deleteRemote", () => {
+  const result = run([], [file(`${TEMP_FOLDER}x`, 9), file("a", 1)], {
+    [`${TEMP_FOLDER}1`]: obj(),
+    a: obj(),
+    stray: obj(),
+  });
+  assert.deepEqual(actions(result).deletes, [`${TEMP_FOLDER}1`]);
+  assert.deepEqual(result.skipped.map((s) => s.path), [`${TEMP_FOLDER}x`]);
+  assert.deepEqual(actions(result).uploads, []);
+});
+
+Deno.test("plan() marks copyDone only when the destination holds the same etag and size", () => {
+  const cases: Array<[RemoteEntry | undefined, boolean]> = [
+    [obj(100, T, '"e1"'), true],
+    [obj(100, T, '"e2"'), false],
+    [obj(101, T, '"e1"'), false],
+    [obj(100, T), false],
+    [undefined, false],
+  ];
+  for (const [destination, expected] of cases) {
+    const remote: Record<string, RemoteEntry> = { old: obj(100, T, '"e1"') };
+    if (destination) remote.new = destination;
+    const result = run([rec("old", 1)], [file("new", 1)], remote);
+    assert.deepEqual(actions(result).moves, ["old→new"]);
+    assert.equal(result.moves[0]!.copyDone, expected, JSON.stringify(destination));
+  }
+});
+
+Deno.test("plan() forgets the row at a key that a move overwrites", () => {
+  // "mv a b" over an existing b.
+  const result = run([rec("a", 1), rec("b", 2)], [file("b", 1)], { a: obj(), b: obj() }, {
+    mode: "sync",
+    deleteRemote: true,
+  });
+  assert.deepEqual(actions(result), { ...nothing, moves: ["a→b"] });
+  assert.deepEqual(result.record.forget, ["b"]);
+});
+
+Deno.test("plan() maps NFC and NFD names to one NFC key and skips the second one", () => {
+  const nfc = "caf\u00e9.txt";
+  const nfd = "cafe\u0301.txt";
+  const result = run([], [file(nfc, 1), file(nfd, 2)], {});
+  assert.deepEqual(actions(result).uploads, [`${nfc}:new`]);
+  assert.equal(result.uploads[0]!.file.ino, 1);
+  assert.deepEqual(result.skipped.map((s) => s.path), [nfd]);
+  assert.match(result.skipped[0]!.reason, /NFC/);
+  // A decomposed name alone is stored under its NFC key and matches that object.
+  const alone = run([rec(nfc, 2)], [file(nfd, 2)], { [nfc]: obj() }, {
+    mode: "sync",
+    deleteRemote: true,
+  });
+  assert.deepEqual(actions(alone), nothing);
+  assert.equal(alone.unchanged, 1);
+});
+
+function mv(from: string, to: string): MoveAction {
+  return { from, to, size: 1, copyDone: false, reason: "renamed" };
+}
+
+function steps(sequences: ReturnType<typeof orderMoves>): string[][] {
+  return sequences.map((sequence) => sequence.map((step) => `${step.from}→${step.to}`));
+}
+
+function temps(): () => string {
+  let n = 0;
+  return () => `${TEMP_FOLDER}${++n}`;
+}
+
+Deno.test("orderMoves() runs a chain from its end: b→c before a→b", () => {
+  for (const moves of [[mv("a", "b"), mv("b", "c")], [mv("b", "c"), mv("a", "b")]]) {
+    const ordered = orderMoves(moves, temps());
+    assert.deepEqual(steps(ordered), [["b→c", "a→b"]]);
+    assert.ok(ordered[0]!.every((step) => !step.viaTemp));
+  }
+});
+
+Deno.test("orderMoves() sends a swap through one temporary key", () => {
+  let calls = 0;
+  const ordered = orderMoves([mv("a", "b"), mv("b", "a")], () => `tmp${++calls}`);
+  assert.deepEqual(steps(ordered), [["a→tmp1", "b→a", "tmp1→b"]]);
+  assert.equal(calls, 1);
+  const [first, middle, last] = ordered[0]!;
+  assert.deepEqual([first!.viaTemp, middle!.viaTemp, last!.viaTemp], [true, false, true]);
+  assert.equal(first!.file, undefined);
+  assert.equal(last!.originalFrom, "a");
+});
+
+Deno.test("orderMoves() breaks a three-cycle so that no key is overwritten early", () => {
+  const moves = [mv("a", "b"), mv("b", "c"), mv("c", "a")];
+  const ordered = orderMoves(moves, temps());
+  assert.equal(ordered.length, 1);
+  const sequence = ordered[0]!;
+  assert.equal(sequence.length, 4);
+  // Simulate: every destination must be free (moved away already) when written.
+  const keys = new Map([["a", "A"], ["b", "B"], ["c", "C"]]);
+  for (const step of sequence) {
+    assert.ok(!keys.has(step.to), `${step.to} overwritten by ${step.from}→${step.to}`);
+    assert.ok(keys.has(step.from), `${step.from} missing`);
+    keys.set(step.to, keys.get(step.from)!);
+    keys.delete(step.from);
+  }
+  assert.deepEqual(Object.fromEntries(keys), { b: "A", c: "B", a: "C" });
+});
+
+Deno.test("orderMoves() gives independent moves a sequence each", () => {
+  const ordered = orderMoves([mv("a", "x"), mv("b", "y"), mv("c", "z")], temps());
+  assert.deepEqual(steps(ordered), [["a→x"], ["b→y"], ["c→z"]]);
+  assert.deepEqual(orderMoves([], temps()), []);
+});
+
+Deno.test("summariseRenames() groups a folder rename and keeps file renames apart", () => {
+  const summary = summariseRenames([
+    { from: "2023/a.jpg", to: "trips/a.jpg", size: 10 },
+    { from: "2023/sub/b.jpg", to: "trips/sub/b.jpg", size: 5 },
+    { from: "x/old.txt", to: "x/new.txt", size: 3 },
+  ]);
+  assert.deepEqual(summary.folders, [{ from: "2023/", to: "trips/", files: 2, bytes: 15 }]);
+  assert.deepEqual(summary.files, [{ from: "x/old.txt", to: "x/new.txt", size: 3 }]);
+});
+
+Deno.test("summariseRenames() reports a nested folder rename by the part that differs", () => {
+  const summary = summariseRenames([
+    { from: "p/2023/x/a.jpg", to: "p/2024/x/a.jpg", size: 1 },
+    { from: "p/2023/b.jpg", to: "p/2024/b.jpg", size: 2 },
+    { from: "q/c.jpg", to: "r/c.jpg", size: 4 },
+  ]);
+  assert.deepEqual(summary.folders, [
+    { from: "p/2023/", to: "p/2024/", files: 2, bytes: 3 },
+    { from: "q/", to: "r/", files: 1, bytes: 4 },
+  ]);
+  assert.deepEqual(summary.files, []);
+});
+
+Deno.test("summariseRenames() names the root as the empty folder", () => {
+  const summary = summariseRenames([
+    { from: "a.jpg", to: "dir/a.jpg", size: 1 },
+    { from: "b.jpg", to: "dir/b.jpg", size: 1 },
+    { from: "up/c.jpg", to: "c.jpg", size: 1 },
+  ]);
+  assert.deepEqual(summary.folders, [
+    { from: "", to: "dir/", files: 2, bytes: 2 },
+    { from: "up/", to: "", files: 1, bytes: 1 },
+  ]);
+});
+
+Deno.test("summariseRenames() reports a folder moved into another as in its JSDoc example", () => {
+  const summary = summariseRenames([{ from: "2023/a.jpg", to: "old/2023/a.jpg", size: 1 }]);
+  assert.deepEqual(summary.folders, [{ from: "2023/", to: "old/2023/", files: 1, bytes: 1 }]);
+});

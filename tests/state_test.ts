@@ -1,0 +1,184 @@
+import assert from "node:assert/strict";
+import { DatabaseSync } from "node:sqlite";
+import { STATE_DB_NAME } from "../lib/filter.ts";
+import { type FileRecord, NullRecorder, SCHEMA_VERSION, StateStore } from "../lib/state.ts";
+
+const TARGET = { endpoint: "", bucket: "backup", prefix: "photos/" };
+
+function record(path: string, ino: number, extra: Partial<FileRecord> = {}): FileRecord {
+  return { path, dev: 2049, ino, size: 100, mtimeMs: 1_700_000_000_000, inS3: true, ...extra };
+}
+
+async function withTempDir(body: (dir: string) => void | Promise<void>): Promise<void> {
+  const dir = await Deno.makeTempDir({ prefix: "s3ss-state-" });
+  try {
+    await body(dir);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+function userVersion(path: string): number {
+  const db = new DatabaseSync(path, { readOnly: true });
+  try {
+    return Number(
+      (db.prepare("PRAGMA user_version").get() as { user_version: number }).user_version,
+    );
+  } finally {
+    db.close();
+  }
+}
+
+Deno.test("StateStore.open() creates the state DB owner-only with the schema version", async () => {
+  await withTempDir((dir) => {
+    const store = StateStore.open(dir);
+    store.close();
+    const path = `${dir}/${STATE_DB_NAME}`;
+    const info = Deno.statSync(path);
+    assert.ok(info.isFile);
+    assert.equal(info.mode! & 0o777, 0o600);
+    assert.ok(SCHEMA_VERSION >= 1);
+    assert.equal(userVersion(path), SCHEMA_VERSION);
+  });
+});
+
+Deno.test("StateStore.open() accepts a directory given with a trailing slash", async () => {
+  await withTempDir((dir) => {
+    StateStore.open(`${dir}/`).close();
+    assert.ok(Deno.statSync(`${dir}/${STATE_DB_NAME}`).isFile);
+  });
+});
+
+Deno.test("StateStore keeps records until forgotten, across reopening", async () => {
+  await withTempDir((dir) => {
+    const store = StateStore.open(dir);
+    const id = store.target(TARGET)!;
+    const records = [
+      record("a.jpg", 1),
+      record("dir/é b.jpg", 2 ** 40 + 3, { dev: 2 ** 33, size: 5 * 2 ** 40, inS3: false }),
+      record("c", 3, { mtimeMs: 1_700_000_000_123.456 }),
+    ];
+    store.recorder(id).apply({ upsert: records });
+    store.close();
+
+    const again = StateStore.open(dir);
+    const sameId = again.target(TARGET)!;
+    assert.equal(sameId, id);
+    assert.deepEqual(again.load(sameId), new Map(records.map((r) => [r.path, r])));
+    const recorder = again.recorder(sameId);
+    recorder.apply({ forget: ["a.jpg"], upsert: [record("c", 33, { size: 7 })] });
+    assert.deepEqual(
+      [...again.load(sameId).values()].map((r) => [r.path, r.ino, r.size]).sort(),
+      [["c", 33, 7], ["dir/é b.jpg", 2 ** 40 + 3, 5 * 2 ** 40]],
+    );
+    again.close();
+  });
+});
+
+Deno.test("StateStore keeps targets of one directory apart", async () => {
+  await withTempDir((dir) => {
+    const store = StateStore.open(dir);
+    const keys = [
+      TARGET,
+      { ...TARGET, bucket: "other" },
+      { ...TARGET, prefix: "" },
+      { ...TARGET, endpoint: "http://minio.local:9000" },
+    ];
+    const ids = keys.map((key) => store.target(key)!);
+    assert.equal(new Set(ids).size, keys.length);
+    ids.forEach((id, i) => store.recorder(id).apply({ upsert: [record(`only-${i}`, i)] }));
+    ids.forEach((id, i) => assert.deepEqual([...store.load(id).keys()], [`only-${i}`]));
+    assert.deepEqual(keys.map((key) => store.target(key)), ids, "ids are stable");
+    store.close();
+  });
+});
+
+Deno.test("StateStore counts the rows written by recorders and target creation", async () => {
+  await withTempDir((dir) => {
+    const store = StateStore.open(dir);
+    assert.equal(store.writes, 0);
+    const id = store.target(TARGET)!;
+    assert.equal(store.writes, 1);
+    store.target(TARGET);
+    assert.equal(store.writes, 1, "finding an existing target writes nothing");
+    const recorder = store.recorder(id);
+    recorder.apply({ upsert: [record("a", 1), record("b", 2)] });
+    recorder.apply({ forget: ["a"] });
+    recorder.apply({});
+    assert.equal(recorder.writes, 3);
+    assert.equal(store.writes, 4);
+    store.setRootDev(id, 77);
+    store.setRootDev(id, 77);
+    assert.equal(store.rootDev(id), 77);
+    assert.equal(store.writes, 5, "an unchanged root device is not written again");
+    store.close();
+  });
+});
+
+Deno.test("NullRecorder writes nothing", () => {
+  const recorder = new NullRecorder();
+  recorder.apply({ upsert: [record("a", 1)], forget: ["b"] });
+  assert.equal(recorder.writes, 0);
+});
+
+Deno.test("a read-only StateStore of a missing DB creates no file and reads empty", async () => {
+  await withTempDir((dir) => {
+    const store = StateStore.open(dir, { readOnly: true });
+    const id = store.target(TARGET);
+    assert.equal(id, undefined);
+    assert.deepEqual(store.load(id), new Map());
+    assert.equal(store.rootDev(id), undefined);
+    assert.equal(store.writes, 0);
+    store.close();
+    assert.deepEqual([...Deno.readDirSync(dir)], []);
+  });
+});
+
+Deno.test("a read-only StateStore returns undefined for a target never synced", async () => {
+  await withTempDir((dir) => {
+    const writer = StateStore.open(dir);
+    const id = writer.target(TARGET)!;
+    writer.recorder(id).apply({ upsert: [record("a", 1)] });
+    writer.setRootDev(id, 9);
+    writer.close();
+
+    const reader = StateStore.open(dir, { readOnly: true });
+    assert.equal(reader.target({ ...TARGET, bucket: "unknown" }), undefined);
+    assert.equal(reader.target(TARGET), id);
+    assert.deepEqual([...reader.load(id).keys()], ["a"]);
+    assert.equal(reader.rootDev(id), 9);
+    assert.equal(reader.writes, 0);
+    reader.close();
+
+    const check = StateStore.open(dir);
+    assert.notEqual(check.target({ ...TARGET, bucket: "unknown" }), undefined);
+    assert.equal(check.writes, 1, "the read-only store did not create the unknown target");
+    check.close();
+  });
+});
+
+Deno.test("StateStore.open() refuses a DB written by a newer version, naming both versions", async () => {
+  await withTempDir((dir) => {
+    const path = `${dir}/${STATE_DB_NAME}`;
+    const db = new DatabaseSync(path);
+    db.exec(`PRAGMA user_version = ${SCHEMA_VERSION + 5}`);
+    db.close();
+    for (const readOnly of [false, true]) {
+      assert.throws(() => StateStore.open(dir, { readOnly }), (error: Error) => {
+        assert.match(error.message, /newer/);
+        assert.match(error.message, new RegExp(`version ${SCHEMA_VERSION + 5}\\b`));
+        assert.ok(error.message.includes(String(SCHEMA_VERSION)));
+        assert.ok(error.message.includes(path));
+        return true;
+      });
+    }
+    assert.equal(userVersion(path), SCHEMA_VERSION + 5, "the newer DB is left untouched");
+  });
+});
+
+Deno.test("StateStore.open() refuses a file that is not a database", async () => {
+  await withTempDir((dir) => {
+    Deno.writeTextFileSync(`${dir}/${STATE_DB_NAME}`, "this is not sqlite, just text ".repeat(40));
+    assert.throws(() => StateStore.open(dir));
+  });
+});
