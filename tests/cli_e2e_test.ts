@@ -251,7 +251,10 @@ Deno.test("the CLI against a real S3 server", async (t) => {
           assert.equal(logs.length, 1);
           assert.match(logs[0]!, /^\d{4}-\d\d-\d\dT\d\d-\d\d-\d\d\.\d{3}Z-sync-\d+\.log$/);
           const text = await Deno.readTextFile(`${f.base}/logs/${logs[0]}`);
-          assert.match(text, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z INFO  s3-smart-sync sync /m);
+          assert.match(
+            text,
+            /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z INFO {2}s3-smart-sync sync /m,
+          );
           assert.match(text, /uploaded 1/);
           assert.equal((await Deno.stat(`${f.base}/logs/${logs[0]}`)).mode! & 0o777, 0o600);
 
