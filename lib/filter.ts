@@ -78,10 +78,14 @@ export type PathFilter = (relativePath: string) => boolean;
  * ```
  */
 export function excluder(patterns: readonly string[]): PathFilter {
-  const expressions = [...ALWAYS_EXCLUDED, ...patterns].map((pattern) =>
-    globToRegExp(pattern.replace(/^\.?\/+/, ""))
-  );
-  return (relativePath) => expressions.some((expression) => expression.test(relativePath));
+  const expressions = patterns.map((pattern) => globToRegExp(pattern.replace(/^\.?\/+/, "")));
+  // Every always-excluded name contains STATE_DB_NAME: test that substring first, as
+  // this runs for every file, key and row of every run.
+  const always = ALWAYS_EXCLUDED.map((pattern) => globToRegExp(pattern));
+  return (relativePath) =>
+    (relativePath.includes(STATE_DB_NAME) &&
+      always.some((expression) => expression.test(relativePath))) ||
+    expressions.some((expression) => expression.test(relativePath));
 }
 
 /**

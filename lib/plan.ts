@@ -167,32 +167,72 @@ export function plan(input: PlanInput, options: PlanOptions): Plan {
     skipped: [],
   };
 
-  const localByKey = new Map<string, LocalFile>();
+  // One pass over the local files with every lookup they need, so that the usual run,
+  // where little changed, costs a few map operations per file (this runs on millions).
+  const keys: string[] = [];
+  const files: LocalFile[] = [];
+  const records: Array<FileRecord | undefined> = [];
+  const listings: Array<RemoteEntry | undefined> = [];
+  let normalisedSeen = false;
+  const seenKeys = new Map<string, LocalFile>();
+  let stableRecords = 0;
+  let matchedRecords = 0;
+  let matchedRemote = 0;
   for (const file of input.local) {
     const key = relativeKeyOf(file.path);
     if (key.startsWith(TEMP_FOLDER)) {
       result.skipped.push({ path: file.path, reason: `"${TEMP_FOLDER}" is reserved for swaps` });
       continue;
     }
-    const other = localByKey.get(key);
-    if (other) {
-      result.skipped.push({
-        path: file.path,
-        reason: `its name is the same as "${other.path}" once normalised to NFC`,
-      });
-      continue;
+    // Two names can only share a key when normalisation changed one of them.
+    if (key !== file.path && !normalisedSeen) {
+      normalisedSeen = true;
+      for (let index = 0; index < keys.length; index++) seenKeys.set(keys[index]!, files[index]!);
     }
-    localByKey.set(key, file);
+    if (normalisedSeen) {
+      const other = seenKeys.get(key);
+      if (other) {
+        result.skipped.push({
+          path: file.path,
+          reason: `its name is the same as "${other.path}" once normalised to NFC`,
+        });
+        continue;
+      }
+      seenKeys.set(key, file);
+    }
+    const record = previous.get(key);
+    const listed = remote.get(key);
+    keys.push(key);
+    files.push(file);
+    records.push(record);
+    listings.push(listed);
+    if (record) {
+      matchedRecords++;
+      if (sameInode(record, file)) stableRecords++;
+    }
+    if (listed) matchedRemote++;
   }
+
+  // Local files by key, built only when some row or key has no file at its path.
+  let byKey: Map<string, LocalFile> | undefined;
+  const localByKey = (): Map<string, LocalFile> => {
+    if (byKey) return byKey;
+    byKey = new Map();
+    for (let index = 0; index < keys.length; index++) byKey.set(keys[index]!, files[index]!);
+    return byKey;
+  };
 
   // Rename sources: recorded files whose inode no longer lives at their path.
   const sourcesByInode = new Map<number, FileRecord[]>();
-  for (const record of previous.values()) {
-    const now = localByKey.get(record.path);
-    if (now && sameInode(record, now)) continue;
-    const list = sourcesByInode.get(record.ino);
-    if (list) list.push(record);
-    else sourcesByInode.set(record.ino, [record]);
+  if (stableRecords < previous.size) {
+    const local = localByKey();
+    for (const record of previous.values()) {
+      const now = local.get(record.path);
+      if (now && sameInode(record, now)) continue;
+      const list = sourcesByInode.get(record.ino);
+      if (list) list.push(record);
+      else sourcesByInode.set(record.ino, [record]);
+    }
   }
   const claimed = new Set<string>();
   function sameInode(record: FileRecord, file: LocalFile): boolean {
@@ -212,47 +252,55 @@ export function plan(input: PlanInput, options: PlanOptions): Plan {
     return undefined;
   };
 
-  const wantsUpload = (file: LocalFile, key: string, reason: UploadReason) => {
+  const wantsUpload = (
+    file: LocalFile,
+    key: string,
+    record: FileRecord | undefined,
+    reason: UploadReason,
+  ) => {
     if (options.mode === "sync") result.uploads.push({ key, file, reason });
-    else {
-      const record = previous.get(key);
-      if (
-        !record || record.inS3 || !sameContent(record, file) || record.ino !== file.ino ||
-        record.dev !== file.dev
-      ) {
-        result.record.upsert.push(recordOf(file, key, false));
-      }
+    else if (
+      !record || record.inS3 || !sameContent(record, file) || record.ino !== file.ino ||
+      record.dev !== file.dev
+    ) {
+      result.record.upsert.push(recordOf(file, key, false));
     }
   };
 
   // First pass: renames. Their sources are claimed before any other decision, so that
   // no file is taken to be in S3 under a key that a move is about to take away.
-  const decided = new Set<string>();
-  for (const [key, file] of localByKey) {
-    const record = previous.get(key);
-    if (record && sameInode(record, file)) continue;
-    const source = findSource(file, key);
-    if (!source) continue;
-    claimed.add(source.path);
-    decided.add(key);
-    const listedSource = remote.get(source.path)!;
-    result.moves.push({
-      from: source.path,
-      to: key,
-      file,
-      size: file.size,
-      etag: listedSource.etag,
-      storageClass: listedSource.storageClass,
-      copyDone: false,
-      reason: "renamed",
-    });
+  const decided = new Set<number>();
+  if (sourcesByInode.size > 0) {
+    for (let index = 0; index < files.length; index++) {
+      const file = files[index]!;
+      const record = records[index];
+      if (record && sameInode(record, file)) continue;
+      const key = keys[index]!;
+      const source = findSource(file, key);
+      if (!source) continue;
+      claimed.add(source.path);
+      decided.add(index);
+      const listedSource = remote.get(source.path)!;
+      result.moves.push({
+        from: source.path,
+        to: key,
+        file,
+        size: file.size,
+        etag: listedSource.etag,
+        storageClass: listedSource.storageClass,
+        copyDone: false,
+        reason: "renamed",
+      });
+    }
   }
 
   // Second pass: everything else is unchanged, adopted, recorded or uploaded.
-  for (const [key, file] of localByKey) {
-    if (decided.has(key)) continue;
-    const record = previous.get(key);
-    const listed = claimed.has(key) ? undefined : remote.get(key);
+  for (let index = 0; index < files.length; index++) {
+    if (decided.size > 0 && decided.has(index)) continue;
+    const file = files[index]!;
+    const key = keys[index]!;
+    const record = records[index];
+    const listed = claimed.size > 0 && claimed.has(key) ? undefined : listings[index];
     if (record && sameContent(record, file)) {
       if (record.inS3 && listed?.size === file.size) {
         if (record.ino === file.ino && record.dev === file.dev) result.unchanged++;
@@ -268,6 +316,7 @@ export function plan(input: PlanInput, options: PlanOptions): Plan {
         wantsUpload(
           file,
           key,
+          record,
           listed === undefined ? "missing in S3" : record.inS3 ? "differs in S3" : "new",
         );
       }
@@ -280,9 +329,9 @@ export function plan(input: PlanInput, options: PlanOptions): Plan {
         result.record.upsert.push(recordOf(file, key, true));
         continue;
       }
-      wantsUpload(file, key, record === undefined ? "new" : "changed");
+      wantsUpload(file, key, record, record === undefined ? "new" : "changed");
     } else {
-      wantsUpload(file, key, "changed");
+      wantsUpload(file, key, record, "changed");
     }
   }
 
@@ -294,20 +343,27 @@ export function plan(input: PlanInput, options: PlanOptions): Plan {
       destination.etag === move.etag;
   }
 
-  for (const record of previous.values()) {
-    if (claimed.has(record.path)) continue;
-    const now = localByKey.get(record.path);
-    // Rows of vanished files, and rows at keys a move is about to overwrite.
-    if (!now || moveTargets.has(record.path)) result.record.forget.push(record.path);
+  // Rows of vanished files, and rows at keys a move is about to overwrite.
+  if (matchedRecords < previous.size || moveTargets.size > 0) {
+    const local = localByKey();
+    for (const record of previous.values()) {
+      if (claimed.has(record.path)) continue;
+      const now = local.get(record.path);
+      if (!now || moveTargets.has(record.path)) result.record.forget.push(record.path);
+    }
   }
 
-  for (const [key, listed] of remote) {
-    if (localByKey.has(key) || claimed.has(key)) continue;
-    if (key.startsWith(TEMP_FOLDER)) {
-      // Left by a run that died during a swap; its content is still at the original key.
-      result.deletes.push({ key, size: listed.size, reason: "leftover temporary key" });
-    } else if (options.mode === "sync" && options.deleteRemote) {
-      result.deletes.push({ key, size: listed.size, reason: "no local file" });
+  // Keys without a local file.
+  if (matchedRemote < remote.size) {
+    const local = localByKey();
+    for (const [key, listed] of remote) {
+      if (local.has(key) || claimed.has(key)) continue;
+      if (key.startsWith(TEMP_FOLDER)) {
+        // Left by a run that died during a swap; its content is still at the original key.
+        result.deletes.push({ key, size: listed.size, reason: "leftover temporary key" });
+      } else if (options.mode === "sync" && options.deleteRemote) {
+        result.deletes.push({ key, size: listed.size, reason: "no local file" });
+      }
     }
   }
   return result;

@@ -17,7 +17,8 @@ import { excluder, filter } from "./filter.ts";
 import { type Plan, plan, type RemoteEntry } from "./plan.ts";
 import type { ObjectStore } from "./remote.ts";
 import { explainS3Error } from "./s3_errors.ts";
-import { scan, type SkippedEntry } from "./scan.ts";
+import type { SkippedEntry } from "./scan.ts";
+import { startScan } from "./scan_in_worker.ts";
 import { StateStore } from "./state.ts";
 import type { S3Location } from "./target.ts";
 
@@ -73,6 +74,12 @@ export interface TargetReport {
   stateWrites: number;
   /** Whether anything was changed. */
   dryRun: boolean;
+  /**
+   * Milliseconds per phase: stateLoad, listing, scan (from the start, on its own
+   * thread), scanWait (time spent waiting for it after the listing), filter, plan,
+   * execute.
+   */
+  timings: Record<string, number>;
 }
 
 /**
@@ -97,6 +104,14 @@ export async function runTarget(
   const { localDir, location, mode } = options;
   assertDirectory(localDir);
   const dryRun = mode === "status" || (options.dryRun ?? false);
+  // The walk runs on another thread while this one loads the state and lists the bucket.
+  const started = performance.now();
+  const timings: Record<string, number> = {};
+  const mark = (phase: string, since: number) => {
+    timings[phase] = Math.round(performance.now() - since);
+    return performance.now();
+  };
+  const pendingScan = startScan(localDir);
   const state = StateStore.open(localDir, { readOnly: dryRun });
   try {
     const targetKey = {
@@ -105,15 +120,12 @@ export async function runTarget(
       prefix: location.prefix,
     };
     const targetId = state.target(targetKey);
+    let phaseStart = performance.now();
     const previous = state.load(targetId);
+    phaseStart = mark("stateLoad", phaseStart);
     const recordedRootDev = state.rootDev(targetId);
 
-    const scanned = scan(localDir);
     const isExcluded = excluder(options.excludes ?? []);
-    const { kept: local, excluded } = filter(scanned.files, {
-      isExcluded,
-      pathOf: (file) => file.path,
-    });
 
     const remote = new Map<string, RemoteEntry>();
     try {
@@ -132,9 +144,19 @@ export async function runTarget(
       });
     }
 
+    phaseStart = mark("listing", phaseStart);
+    const scanned = await pendingScan();
+    phaseStart = mark("scanWait", phaseStart);
+    timings.scan = Math.round(performance.now() - started);
+    const { kept: local, excluded } = filter(scanned.files, {
+      isExcluded,
+      pathOf: (file) => file.path,
+    });
+
     // Drop rows of files that are excluded now: they are neither synced nor moved.
     for (const path of previous.keys()) if (isExcluded(path)) previous.delete(path);
 
+    phaseStart = mark("filter", phaseStart);
     const result = plan({ previous, local, remote }, {
       mode: mode === "moves" ? "moves" : "sync",
       deleteRemote: options.deleteRemote,
@@ -171,7 +193,9 @@ export async function runTarget(
         reporter: deps.reporter,
       });
     }
+    phaseStart = mark("plan", phaseStart);
     const outcome = await executor.execute(result);
+    mark("execute", phaseStart);
     if (!dryRun && targetId !== undefined) state.setRootDev(targetId, scanned.rootDev);
     return {
       plan: result,
@@ -182,6 +206,7 @@ export async function runTarget(
       excluded: excluded.length,
       stateWrites: dryRun ? 0 : state.writes,
       dryRun,
+      timings,
     };
   } finally {
     state.close();

@@ -70,5 +70,9 @@ export function formatS3Url(location: S3Location, relativeKey = ""): string {
  * (Linux) map to one key.
  */
 export function relativeKeyOf(relativePath: string): string {
-  return relativePath.normalize("NFC");
+  // ASCII names are already NFC; skipping normalize() matters on millions of files.
+  return NON_ASCII.test(relativePath) ? relativePath.normalize("NFC") : relativePath;
 }
+
+// deno-lint-ignore no-control-regex
+const NON_ASCII = /[^\x00-\x7f]/;

@@ -1,0 +1,63 @@
+/**
+ * A compact form of a {@linkcode ScanResult} for passing between threads.
+ *
+ * @module
+ */
+import type { LocalFile, ScanResult, SkippedEntry } from "./scan.ts";
+
+/** A scan result as one string and one typed array. */
+export interface PackedScan {
+  /** File paths joined by NUL, which no POSIX file name contains. */
+  paths: string;
+  /** dev, ino, size, mtimeMs of each file in turn. */
+  numbers: Float64Array;
+  /** Skipped entries, as they are. */
+  skipped: SkippedEntry[];
+  /** Device of the root. */
+  rootDev: number;
+  /** Directories read. */
+  directories: number;
+}
+
+/** Packs a scan result. */
+export function packScan(result: ScanResult): PackedScan {
+  const numbers = new Float64Array(result.files.length * 4);
+  const paths: string[] = new Array(result.files.length);
+  result.files.forEach((file, index) => {
+    paths[index] = file.path;
+    numbers[index * 4] = file.dev;
+    numbers[index * 4 + 1] = file.ino;
+    numbers[index * 4 + 2] = file.size;
+    numbers[index * 4 + 3] = file.mtimeMs;
+  });
+  return {
+    paths: paths.join("\u0000"),
+    numbers,
+    skipped: result.skipped,
+    rootDev: result.rootDev,
+    directories: result.directories,
+  };
+}
+
+/** Unpacks what {@linkcode packScan} made. */
+export function unpackScan(packed: PackedScan): ScanResult {
+  const count = packed.numbers.length / 4;
+  const paths = count === 0 ? [] : packed.paths.split("\u0000");
+  const files: LocalFile[] = new Array(count);
+  const numbers = packed.numbers;
+  for (let index = 0; index < count; index++) {
+    files[index] = {
+      path: paths[index]!,
+      dev: numbers[index * 4]!,
+      ino: numbers[index * 4 + 1]!,
+      size: numbers[index * 4 + 2]!,
+      mtimeMs: numbers[index * 4 + 3]!,
+    };
+  }
+  return {
+    files,
+    skipped: packed.skipped,
+    rootDev: packed.rootDev,
+    directories: packed.directories,
+  };
+}
