@@ -16,7 +16,15 @@ Deno.test({
       const output = `${dir}/s3-smart-sync`;
       const main = new URL("../main.ts", import.meta.url).pathname;
       const build = await new Deno.Command(Deno.execPath(), {
-        args: ["compile", "--allow-all", "--output", output, main],
+        args: [
+          "compile",
+          "--allow-all",
+          "--include",
+          new URL("../lib/scan_worker.ts", import.meta.url).pathname,
+          "--output",
+          output,
+          main,
+        ],
         stdout: "piped",
         stderr: "piped",
       }).output();
