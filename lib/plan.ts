@@ -74,6 +74,25 @@ export interface PlanSkip {
   reason: string;
 }
 
+/**
+ * A move that waits: its source is archived (GLACIER, DEEP_ARCHIVE, or an
+ * Intelligent-Tiering archive tier) and must be restored before S3 can copy it, or it
+ * waits for such a move to vacate its destination. Its new path is not uploaded and its
+ * old key is not deleted meanwhile.
+ */
+export interface DeferredMove {
+  /** The archived object's key, relative to the prefix. */
+  from: string;
+  /** Where it goes once restored. */
+  to: string;
+  /** Size of the object. */
+  size: number;
+  /** Storage class of the source. */
+  storageClass?: string;
+  /** Why it waits. */
+  reason: string;
+}
+
 /** The outcome of {@linkcode plan}. */
 export interface Plan {
   /** Server-side moves, not yet ordered (see {@linkcode orderMoves}). */
@@ -96,6 +115,10 @@ export interface Plan {
   inodeUpdates: number;
   /** Local files left out. */
   skipped: PlanSkip[];
+  /** Moves that wait for a restore (see {@linkcode DeferredMove}). */
+  deferred: DeferredMove[];
+  /** Uploads held back because their key is the source of a deferred move. */
+  waiting: UploadAction[];
 }
 
 /** Options of {@linkcode plan}. */
@@ -165,6 +188,8 @@ export function plan(input: PlanInput, options: PlanOptions): Plan {
     adopted: 0,
     inodeUpdates: 0,
     skipped: [],
+    deferred: [],
+    waiting: [],
   };
 
   // One pass over the local files with every lookup they need, so that the usual run,

@@ -80,6 +80,11 @@ export interface TargetReport {
    * execute.
    */
   timings: Record<string, number>;
+  /**
+   * Moves of this target that wait for archived objects to be restored, after this run:
+   * neither their new path may be uploaded nor their old key deleted by anyone.
+   */
+  deferred: DeferredMove[];
 }
 
 /**
@@ -207,6 +212,7 @@ export async function runTarget(
       stateWrites: dryRun ? 0 : state.writes,
       dryRun,
       timings,
+      deferred: result.deferred,
     };
   } finally {
     state.close();
