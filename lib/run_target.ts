@@ -14,7 +14,7 @@ import {
   type Outcome,
 } from "./execute.ts";
 import { excluder, filter } from "./filter.ts";
-import { type Plan, plan, type RemoteEntry } from "./plan.ts";
+import { type DeferredMove, type Plan, plan, type RemoteEntry } from "./plan.ts";
 import type { ObjectStore } from "./remote.ts";
 import { explainS3Error } from "./s3_errors.ts";
 import type { SkippedEntry } from "./scan.ts";
