@@ -6,6 +6,8 @@
  */
 import { MAIN_HELP } from "./lib/commands/help.ts";
 import { moves } from "./lib/commands/moves.ts";
+import { restore } from "./lib/commands/restore.ts";
+import { restoreStatus } from "./lib/commands/restore_status.ts";
 import { status } from "./lib/commands/status.ts";
 import { sync } from "./lib/commands/sync.ts";
 import type { CommandResult } from "./lib/commands/target_command.ts";
@@ -16,6 +18,8 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<CommandResult>> = {
   sync,
   moves,
   status,
+  restore,
+  "restore-status": restoreStatus,
 };
 
 /** Runs the CLI with `args` and returns the exit code. */

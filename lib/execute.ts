@@ -6,9 +6,11 @@
  *
  * @module
  */
+import { isArchivedError } from "./archive.ts";
 import { contentTypeOf } from "./content_type.ts";
 import { errorMessage } from "./errors.ts";
 import {
+  type DeferredMove,
   type DeleteAction,
   type MoveStep,
   orderMoves,
@@ -42,6 +44,8 @@ export interface ExecutionReporter {
   deleted?(action: DeleteAction): void;
   /** An action failed. */
   failed?(failure: Failure): void;
+  /** A move was deferred because S3 said its source is archived. */
+  deferred?(move: DeferredMove): void;
 }
 
 /** What an execution did. */
@@ -54,6 +58,10 @@ export interface Outcome {
   deletes: DeleteAction[];
   /** Failed actions. */
   failures: Failure[];
+  /** Moves S3 refused to copy because the source is archived: deferred. */
+  deferred: DeferredMove[];
+  /** Uploads held back because their key is the source of a deferred move. */
+  waiting: UploadAction[];
   /** Bytes sent by uploads. */
   bytesUploaded: number;
   /** Bytes moved by server-side copies instead of uploads. */
@@ -95,6 +103,8 @@ function emptyOutcome(): Outcome {
     uploads: [],
     deletes: [],
     failures: [],
+    deferred: [],
+    waiting: [],
     bytesUploaded: 0,
     bytesMovedServerSide: 0,
   };
@@ -127,6 +137,8 @@ function tempRecordFor(step: MoveStep, source: MoveStep): FileRecord | undefined
  * ```
  */
 export class LiveExecutor implements Executor {
+  readonly #deferredSources = new Set<string>();
+
   constructor(private readonly options: LiveExecutorOptions) {}
 
   async execute(plan: Plan): Promise<Outcome> {
@@ -204,7 +216,23 @@ export class LiveExecutor implements Executor {
       }
     };
 
-    const copy = async (step: MoveStep): Promise<boolean> => {
+    const defer = (steps: MoveStep[], reason: string) => {
+      for (const step of steps) {
+        const from = step.originalFrom ?? step.from;
+        this.#deferredSources.add(from);
+        const deferred = {
+          from,
+          to: step.to,
+          size: step.size,
+          storageClass: step.storageClass,
+          reason: step === steps[0] ? reason : `waits for "${steps[0]!.from}" to move first`,
+        };
+        outcome.deferred.push(deferred);
+        reporter?.deferred?.(deferred);
+      }
+    };
+
+    const copy = async (step: MoveStep, rest: MoveStep[] = []): Promise<boolean> => {
       if (step.copyDone) return true;
       try {
         await store.copy(prefix + step.from, prefix + step.to, {
@@ -213,6 +241,14 @@ export class LiveExecutor implements Executor {
         });
         return true;
       } catch (error) {
+        if (isArchivedError(error)) {
+          // Intelligent-Tiering archive tiers do not show in a listing: S3 says so here.
+          defer(
+            [step, ...rest],
+            `source is archived (${(error as Error).name}) and must be restored first`,
+          );
+          return false;
+        }
         this.#fail(outcome, {
           action: "move",
           key: step.to,
@@ -235,8 +271,13 @@ export class LiveExecutor implements Executor {
           return;
         }
         // Chains and cycles: each step vacates the key that the next one writes.
-        for (const step of sequence) {
-          if (!(await copy(step))) return;
+        for (const [index, step] of sequence.entries()) {
+          if (
+            !(await copy(
+              step,
+              sequence.slice(index + 1).filter((later) => !later.viaTemp || later.file),
+            ))
+          ) return;
           let failures;
           try {
             failures = await store.deleteMany([prefix + step.from]);
@@ -275,6 +316,10 @@ export class LiveExecutor implements Executor {
     await runPool(plan.uploads, {
       concurrency: this.options.concurrency,
       worker: async (action) => {
+        if (this.#deferredSources.has(action.key)) {
+          outcome.waiting.push(action);
+          return;
+        }
         const path = base + action.file.path;
         try {
           await store.upload(prefix + action.key, { path, size: action.file.size }, {

@@ -18,7 +18,12 @@ export interface RemoteEntry {
   etag?: string;
   /** Storage class; undefined means STANDARD. */
   storageClass?: string;
+  /** An archived object known (from HeadObject) to be restored, so it can be copied. */
+  restored?: boolean;
 }
+
+/** Storage classes whose objects must be restored before S3 copies them. */
+const NEEDS_RESTORE: ReadonlySet<string> = new Set(["GLACIER", "DEEP_ARCHIVE"]);
 
 /** Folder, under the prefix, that holds the temporary keys of swaps. */
 export const TEMP_FOLDER = ".s3-smart-sync-tmp/";
@@ -283,8 +288,13 @@ export function plan(input: PlanInput, options: PlanOptions): Plan {
     record: FileRecord | undefined,
     reason: UploadReason,
   ) => {
-    if (options.mode === "sync") result.uploads.push({ key, file, reason });
-    else if (
+    if (deferredSources.has(key)) {
+      // Uploading here would overwrite the archived object a deferred move still needs.
+      result.waiting.push({ key, file, reason });
+    } else if (options.mode === "sync") result.uploads.push({ key, file, reason });
+    else if (claimed.has(key)) {
+      // moves: this key's row is the source of a move; record the new file next run.
+    } else if (
       !record || record.inS3 || !sameContent(record, file) || record.ino !== file.ino ||
       record.dev !== file.dev
     ) {
@@ -316,6 +326,44 @@ export function plan(input: PlanInput, options: PlanOptions): Plan {
         copyDone: false,
         reason: "renamed",
       });
+    }
+  }
+
+  // Moves whose source is archived wait for a restore, and so does every move that
+  // needs a waiting move's source key vacated first (chains, cycles).
+  const deferredSources = new Set<string>();
+  if (result.moves.length > 0) {
+    const bySource = new Map(result.moves.map((move) => [move.from, move]));
+    const waiting = new Map<MoveAction, string>();
+    for (const move of result.moves) {
+      const listedSource = remote.get(move.from);
+      if (move.storageClass && NEEDS_RESTORE.has(move.storageClass) && !listedSource?.restored) {
+        waiting.set(move, `source is in ${move.storageClass} and must be restored first`);
+      }
+    }
+    for (let changed = waiting.size > 0; changed;) {
+      changed = false;
+      for (const move of result.moves) {
+        if (waiting.has(move)) continue;
+        const vacating = bySource.get(move.to);
+        if (vacating && waiting.has(vacating)) {
+          waiting.set(move, `waits for the archived object at "${move.to}" to move first`);
+          changed = true;
+        }
+      }
+    }
+    if (waiting.size > 0) {
+      result.moves = result.moves.filter((move) => !waiting.has(move));
+      for (const [move, reason] of waiting) {
+        deferredSources.add(move.from);
+        result.deferred.push({
+          from: move.from,
+          to: move.to,
+          size: move.size,
+          storageClass: move.storageClass,
+          reason,
+        });
+      }
     }
   }
 
@@ -360,7 +408,7 @@ export function plan(input: PlanInput, options: PlanOptions): Plan {
     }
   }
 
-  const moveTargets = new Set(result.moves.map((move) => move.to));
+  const moveTargets = new Set([...result.moves, ...result.deferred].map((move) => move.to));
   for (const move of result.moves) {
     const destination = remote.get(move.to);
     move.copyDone = !claimed.has(move.to) && destination !== undefined &&

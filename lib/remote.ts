@@ -43,6 +43,31 @@ export interface DeleteFailure {
   message: string;
 }
 
+/** What HeadObject says about an object. */
+export interface ObjectHead {
+  /** Size in bytes. */
+  size: number;
+  /** Storage class; undefined means STANDARD. */
+  storageClass?: string;
+  /** The raw `x-amz-restore` value, if any (see `parseRestore` in archive.ts). */
+  restore?: string;
+  /** Intelligent-Tiering archive tier (ARCHIVE_ACCESS, DEEP_ARCHIVE_ACCESS), if any. */
+  archiveStatus?: string;
+  /** ETag with quotes. */
+  etag?: string;
+}
+
+/** Options of {@linkcode ObjectStore.restore}. */
+export interface RestoreOptions {
+  /** Days the restored copy stays; must be omitted for Intelligent-Tiering objects. */
+  days?: number;
+  /** Retrieval tier. */
+  tier: "Standard" | "Bulk" | "Expedited";
+}
+
+/** What a RestoreObject request achieved. */
+export type RestoreOutcome = "started" | "already restored" | "in progress" | "not archived";
+
 /** Everything the engine needs from S3, for one bucket. */
 export interface ObjectStore {
   /** Lists every object under `prefix`, a page at a time. */
@@ -55,6 +80,10 @@ export interface ObjectStore {
   copy(fromKey: string, toKey: string, options?: CopyOptions): Promise<void>;
   /** Deletes up to 1000 keys in one request; returns the keys that failed. */
   deleteMany(keys: readonly string[]): Promise<DeleteFailure[]>;
+  /** HeadObject; undefined when the key does not exist. */
+  head(key: string): Promise<ObjectHead | undefined>;
+  /** Asks S3 to restore an archived object. */
+  restore(key: string, options: RestoreOptions): Promise<RestoreOutcome>;
   /** Requests made so far: S3 operation name → count. */
   requestCounts(): Record<string, number>;
 }

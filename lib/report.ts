@@ -21,6 +21,10 @@ export interface JsonSummary {
   uploads: number;
   deletes: number;
   deferred: number;
+  /** Deferred moves (the first 100). */
+  deferredMoves: Array<{ from: string; to: string; storageClass?: string; reason: string }>;
+  /** Uploads held back until a deferred move is done. */
+  waiting: number;
   adopted: number;
   unchanged: number;
   skipped: number;
@@ -38,7 +42,8 @@ export interface JsonSummary {
 export function exitCodeOf(report: TargetReport): ExitCodeValue {
   if (report.outcome.failures.some((failure) => failure.kind === "error")) return ExitCode.failure;
   if (
-    report.outcome.failures.length > 0 ||
+    report.outcome.failures.length > 0 || report.deferred.length > 0 ||
+    report.plan.waiting.length > 0 || report.outcome.waiting.length > 0 ||
     report.scanSkipped.some((entry) => entry.kind === "unreadable")
   ) return ExitCode.attention;
   return ExitCode.ok;
@@ -73,7 +78,14 @@ export function jsonSummary(
     fileRenames: renames.files.slice(0, 100),
     uploads: outcome.uploads.length,
     deletes: outcome.deletes.length,
-    deferred: 0,
+    deferred: report.deferred.length,
+    deferredMoves: report.deferred.slice(0, 100).map(({ from, to, storageClass, reason }) => ({
+      from,
+      to,
+      storageClass,
+      reason,
+    })),
+    waiting: plan.waiting.length + outcome.waiting.length,
     adopted: plan.adopted,
     unchanged: plan.unchanged,
     skipped: report.scanSkipped.length + plan.skipped.length,
@@ -137,6 +149,17 @@ export function summaryLines(
         formatDuration(summary.durationMs)
       }`,
   );
+  if (summary.deferred > 0) {
+    const classes = [...new Set(summary.deferredMoves.map((move) => move.storageClass))]
+      .filter(Boolean).join(", ");
+    lines.push(
+      `${formatCount(summary.deferred)} move${summary.deferred === 1 ? "" : "s"} ${
+        summary.dryRun ? "would wait" : "wait"
+      } for archived objects${classes ? ` (${classes})` : ""} to be restored` +
+        (summary.waiting ? `, and ${formatCount(summary.waiting)} upload(s) wait for them` : "") +
+        `: run "s3-smart-sync restore" to start the restores; the next run completes the moves.`,
+    );
+  }
   const requests = Object.entries(summary.requests).sort(([a], [b]) => a.localeCompare(b));
   if (requests.length > 0) {
     lines.push(

@@ -14,7 +14,9 @@ import {
   type Outcome,
 } from "./execute.ts";
 import { excluder, filter } from "./filter.ts";
-import { type DeferredMove, type Plan, plan, type RemoteEntry } from "./plan.ts";
+import { type Plan, plan, type RemoteEntry } from "./plan.ts";
+import { ARCHIVE_CLASSES, type DeferredRecord, parseRestore, updateArchiveLog } from "./archive.ts";
+import { runPool } from "./pool.ts";
 import type { ObjectStore } from "./remote.ts";
 import { explainS3Error } from "./s3_errors.ts";
 import type { SkippedEntry } from "./scan.ts";
@@ -46,6 +48,8 @@ export interface TargetRunOptions {
   maxDelete?: number;
   /** Skip the mass-deletion guard. */
   forceDelete?: boolean;
+  /** `archive_restore_needed.log` to keep up to date with this target's deferred moves. */
+  archiveLog?: string;
 }
 
 /** Side effects the pipeline needs. */
@@ -84,7 +88,7 @@ export interface TargetReport {
    * Moves of this target that wait for archived objects to be restored, after this run:
    * neither their new path may be uploaded nor their old key deleted by anyone.
    */
-  deferred: DeferredMove[];
+  deferred: DeferredRecord[];
 }
 
 /**
@@ -117,6 +121,7 @@ export async function runTarget(
     return performance.now();
   };
   const pendingScan = startScan(localDir);
+  let scanDone = false;
   const state = StateStore.open(localDir, { readOnly: dryRun });
   try {
     const targetKey = {
@@ -149,8 +154,29 @@ export async function runTarget(
       });
     }
 
+    // Archived sources that `restore` asked S3 to restore: is the restore done?
+    const deferredBefore = state.deferredMoves(targetId);
+    const toCheck = deferredBefore.filter((move) =>
+      move.restoreRequestedMs !== undefined &&
+      ARCHIVE_CLASSES.has(remote.get(move.from)?.storageClass ?? "")
+    );
+    await runPool(toCheck, {
+      concurrency: options.concurrency ?? 10,
+      worker: async (move) => {
+        try {
+          const head = await deps.store.head(location.prefix + move.from);
+          if (head && parseRestore(head.restore).state === "restored") {
+            remote.set(move.from, { ...remote.get(move.from)!, restored: true });
+          }
+        } catch {
+          // Unknown: the move stays deferred and is checked again next run.
+        }
+      },
+    });
+
     phaseStart = mark("listing", phaseStart);
     const scanned = await pendingScan();
+    scanDone = true;
     phaseStart = mark("scanWait", phaseStart);
     timings.scan = Math.round(performance.now() - started);
     const { kept: local, excluded } = filter(scanned.files, {
@@ -201,7 +227,24 @@ export async function runTarget(
     phaseStart = mark("plan", phaseStart);
     const outcome = await executor.execute(result);
     mark("execute", phaseStart);
-    if (!dryRun && targetId !== undefined) state.setRootDev(targetId, scanned.rootDev);
+    let deferred: DeferredRecord[] = result.deferred.map((move) => ({
+      ...move,
+      firstDeferredMs: deferredBefore.find((old) => old.from === move.from)?.firstDeferredMs ??
+        Date.now(),
+    }));
+    if (!dryRun && targetId !== undefined) {
+      state.setRootDev(targetId, scanned.rootDev);
+      deferred = state.saveDeferred(targetId, {
+        moves: [...result.deferred, ...outcome.deferred],
+        nowMs: Date.now(),
+      });
+      if (options.archiveLog) {
+        updateArchiveLog(options.archiveLog, {
+          target: { localDir, endpoint: options.endpoint, ...location },
+          deferred,
+        });
+      }
+    }
     return {
       plan: result,
       outcome,
@@ -212,9 +255,10 @@ export async function runTarget(
       stateWrites: dryRun ? 0 : state.writes,
       dryRun,
       timings,
-      deferred: result.deferred,
+      deferred,
     };
   } finally {
+    if (!scanDone) pendingScan.cancel();
     state.close();
   }
 }

@@ -7,8 +7,10 @@
 import {
   CopyObjectCommand,
   DeleteObjectsCommand,
+  HeadObjectCommand,
   ListObjectsV2Command,
   PutObjectCommand,
+  RestoreObjectCommand,
   S3Client,
   type S3ClientConfig,
   type StorageClass,
@@ -18,8 +20,11 @@ import { createReadStream } from "node:fs";
 import type {
   CopyOptions,
   DeleteFailure,
+  ObjectHead,
   ObjectStore,
   RemoteObject,
+  RestoreOptions,
+  RestoreOutcome,
   UploadOptions,
 } from "./remote.ts";
 
@@ -190,6 +195,48 @@ export class S3Store implements ObjectStore {
         StorageClass: options.storageClass as StorageClass | undefined,
       }),
     );
+  }
+
+  async head(key: string): Promise<ObjectHead | undefined> {
+    try {
+      const result = await this.client.send(
+        new HeadObjectCommand({ Bucket: this.bucket, Key: key }),
+      );
+      return {
+        size: result.ContentLength ?? 0,
+        storageClass: result.StorageClass === "STANDARD" ? undefined : result.StorageClass,
+        restore: result.Restore,
+        archiveStatus: result.ArchiveStatus,
+        etag: result.ETag,
+      };
+    } catch (error) {
+      const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata
+        ?.httpStatusCode;
+      if ((error as Error).name === "NotFound" || status === 404) return undefined;
+      throw error;
+    }
+  }
+
+  async restore(key: string, options: RestoreOptions): Promise<RestoreOutcome> {
+    try {
+      const result = await this.client.send(
+        new RestoreObjectCommand({
+          Bucket: this.bucket,
+          Key: key,
+          RestoreRequest: {
+            Days: options.days,
+            GlacierJobParameters: { Tier: options.tier },
+          },
+        }),
+      );
+      // 202: a new restore; 200: already restored, its expiry was extended.
+      return result.$metadata.httpStatusCode === 200 ? "already restored" : "started";
+    } catch (error) {
+      const name = (error as Error).name;
+      if (name === "RestoreAlreadyInProgress") return "in progress";
+      if (name === "ObjectAlreadyInActiveTierError") return "not archived";
+      throw error;
+    }
   }
 
   async deleteMany(keys: readonly string[]): Promise<DeleteFailure[]> {

@@ -23,12 +23,12 @@ type Reply = { ok: true; packed: PackedScan } | { ok: false; name: string; messa
  * const { files } = await pending();
  * ```
  */
-export function startScan(root: string): () => Promise<ScanResult> {
+export function startScan(root: string): PendingScan {
   let worker: Worker;
   try {
     worker = new Worker(new URL("./scan_worker.ts", import.meta.url), { type: "module" });
   } catch {
-    return () => Promise.resolve(scan(root));
+    return Object.assign(() => Promise.resolve(scan(root)), { cancel() {} });
   }
   const result = new Promise<ScanResult>((resolve, reject) => {
     worker.onmessage = (event: MessageEvent<Reply>) => {
@@ -50,5 +50,13 @@ export function startScan(root: string): () => Promise<ScanResult> {
     };
   });
   worker.postMessage({ root });
-  return () => result;
+  return Object.assign(() => result, {
+    cancel() {
+      worker.terminate();
+      result.catch(() => {});
+    },
+  });
 }
+
+/** Waits for a scan started by {@linkcode startScan}; `cancel` stops it. */
+export type PendingScan = (() => Promise<ScanResult>) & { cancel(): void };

@@ -5,7 +5,9 @@
  * @module
  */
 import { DatabaseSync, type StatementSync } from "node:sqlite";
+import type { DeferredRecord } from "./archive.ts";
 import { STATE_DB_NAME } from "./filter.ts";
+import type { DeferredMove } from "./plan.ts";
 
 /** Identifies one mirror of a directory: S3 endpoint, bucket and key prefix. */
 export interface TargetKey {
@@ -81,6 +83,18 @@ const MIGRATIONS: readonly string[] = [
      mtime_ms REAL NOT NULL,
      in_s3 INTEGER NOT NULL,
      PRIMARY KEY (target_id, path)
+   ) WITHOUT ROWID;`,
+  // v2: moves that wait for an archived object to be restored.
+  `CREATE TABLE deferred_moves (
+     target_id INTEGER NOT NULL REFERENCES targets(id),
+     from_key TEXT NOT NULL,
+     to_key TEXT NOT NULL,
+     size INTEGER NOT NULL,
+     storage_class TEXT,
+     reason TEXT NOT NULL,
+     first_deferred_ms INTEGER NOT NULL,
+     restore_requested_ms INTEGER,
+     PRIMARY KEY (target_id, from_key)
    ) WITHOUT ROWID;`,
 ];
 
@@ -237,6 +251,112 @@ export class StateStore {
       });
     }
     return records;
+  }
+
+  /** The moves of a target that wait for a restore. */
+  deferredMoves(targetId: number | undefined): DeferredRecord[] {
+    if (targetId === undefined) return [];
+    const rows = this.#db.prepare(
+      `SELECT from_key, to_key, size, storage_class, reason, first_deferred_ms, restore_requested_ms
+       FROM deferred_moves WHERE target_id = ? ORDER BY from_key`,
+    ).all(targetId) as Array<{
+      from_key: string;
+      to_key: string;
+      size: number;
+      storage_class: string | null;
+      reason: string;
+      first_deferred_ms: number;
+      restore_requested_ms: number | null;
+    }>;
+    return rows.map((row) => ({
+      from: row.from_key,
+      to: row.to_key,
+      size: Number(row.size),
+      storageClass: row.storage_class ?? undefined,
+      reason: row.reason,
+      firstDeferredMs: Number(row.first_deferred_ms),
+      restoreRequestedMs: row.restore_requested_ms === null
+        ? undefined
+        : Number(row.restore_requested_ms),
+    }));
+  }
+
+  /**
+   * Makes `moves` the deferred moves of a target: new ones are added with `nowMs` as
+   * their first deferral, known ones keep their dates, and the rest (completed, or no
+   * longer wanted) are removed. Writes nothing when nothing changed. Returns the records.
+   */
+  saveDeferred(
+    targetId: number,
+    update: { moves: readonly DeferredMove[]; nowMs: number },
+  ): DeferredRecord[] {
+    const known = new Map(this.deferredMoves(targetId).map((record) => [record.from, record]));
+    const wanted = new Map(update.moves.map((move) => [move.from, move]));
+    const records: DeferredRecord[] = [];
+    const upserts: DeferredRecord[] = [];
+    for (const move of wanted.values()) {
+      const old = known.get(move.from);
+      const record: DeferredRecord = {
+        ...move,
+        firstDeferredMs: old?.firstDeferredMs ?? update.nowMs,
+        restoreRequestedMs: old?.restoreRequestedMs,
+      };
+      records.push(record);
+      if (
+        !old || old.to !== move.to || old.size !== move.size ||
+        old.storageClass !== move.storageClass || old.reason !== move.reason
+      ) upserts.push(record);
+    }
+    const removals = [...known.keys()].filter((from) => !wanted.has(from));
+    if (upserts.length === 0 && removals.length === 0) return records;
+    const upsert = this.#db.prepare(
+      `INSERT OR REPLACE INTO deferred_moves
+       (target_id, from_key, to_key, size, storage_class, reason, first_deferred_ms, restore_requested_ms)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+    );
+    const remove = this.#db.prepare(
+      "DELETE FROM deferred_moves WHERE target_id = ? AND from_key = ?",
+    );
+    this.#transaction(() => {
+      for (const record of upserts) {
+        upsert.run(
+          targetId,
+          record.from,
+          record.to,
+          record.size,
+          record.storageClass ?? null,
+          record.reason,
+          record.firstDeferredMs,
+          record.restoreRequestedMs ?? null,
+        );
+      }
+      for (const from of removals) remove.run(targetId, from);
+    });
+    this.#writes += upserts.length + removals.length;
+    return records;
+  }
+
+  /** Notes that `restore` asked S3 to restore these sources (keys relative to the prefix). */
+  markRestoreRequested(targetId: number, update: { from: readonly string[]; nowMs: number }): void {
+    if (this.#readOnly || update.from.length === 0) return;
+    const statement = this.#db.prepare(
+      "UPDATE deferred_moves SET restore_requested_ms = ? WHERE target_id = ? AND from_key = ?",
+    );
+    this.#transaction(() => {
+      for (const from of update.from) statement.run(update.nowMs, targetId, from);
+    });
+    this.#writes += update.from.length;
+  }
+
+  #transaction(work: () => void): void {
+    this.#db.exec("BEGIN IMMEDIATE");
+    try {
+      work();
+      this.#db.exec("COMMIT");
+    } catch (error) {
+      this.#db.exec("ROLLBACK");
+      throw error;
+    }
   }
 
   /** A recorder that writes the changes of one target to this store. */

@@ -81,13 +81,13 @@ Deno.test("plan() plans nothing and writes no state when nothing changed", () =>
 
 Deno.test("plan() turns a rename into a server-side move that keeps etag and storage class", () => {
   const result = run([rec("old.jpg", 7)], [file("new.jpg", 7)], {
-    "old.jpg": { size: 100, lastModifiedMs: T, etag: '"abc"', storageClass: "DEEP_ARCHIVE" },
+    "old.jpg": { size: 100, lastModifiedMs: T, etag: '"abc"', storageClass: "STANDARD_IA" },
   }, { mode: "sync", deleteRemote: true });
   assert.deepEqual(actions(result), { ...nothing, moves: ["old.jpg→new.jpg"] });
   const { etag, storageClass, size, copyDone, reason } = result.moves[0]!;
   assert.deepEqual({ etag, storageClass, size, copyDone, reason }, {
     etag: '"abc"',
-    storageClass: "DEEP_ARCHIVE",
+    storageClass: "STANDARD_IA",
     size: 100,
     copyDone: false,
     reason: "renamed",

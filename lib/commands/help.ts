@@ -39,6 +39,8 @@ Usage:
   s3-smart-sync sync    <local_dir> <s3://bucket[/prefix]>   moves + uploads (+ deletes with --delete)
   s3-smart-sync moves   <local_dir> <s3://bucket[/prefix]>   server-side moves only; no uploads, no deletes
   s3-smart-sync status  <local_dir> <s3://bucket[/prefix]>   what sync would do; changes nothing
+  s3-smart-sync restore [--days N] [--tier T]              start restores for objects that deferred moves need
+  s3-smart-sync restore-status                             progress of those restores
 
 Run "s3-smart-sync COMMAND --help" for a command's options.
   --version                 print the version

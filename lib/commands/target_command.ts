@@ -5,6 +5,7 @@
  * @module
  */
 import { parseArgs, type ParseArgsConfig } from "node:util";
+import { archiveLogPath } from "../archive.ts";
 import { errorMessage, type ExitCodeValue, UsageError } from "../errors.ts";
 import type { ExecutionReporter } from "../execute.ts";
 import { formatBytes } from "../format.ts";
@@ -240,7 +241,11 @@ export async function runTargetCommand(
       storageClass: options.storageClass,
       maxDelete: options.maxDelete,
       forceDelete: options.forceDelete,
+      archiveLog: archiveLogPath(options.logDir),
     }, { store, reporter: reporterFor(output, dryRun) });
+    for (const move of report.deferred) {
+      output.detail(`deferred ${move.from} → ${move.to}: ${move.reason}`);
+    }
 
     for (const entry of report.scanSkipped) {
       if (entry.kind === "unreadable") output.warn(`Skipped "${entry.path}": ${entry.reason}`);

@@ -1,0 +1,269 @@
+/**
+ * `restore [<local_dir> <s3://bucket[/prefix]>] [--days N] [--tier T] [--dry-run]`:
+ * asks S3 to restore the archived objects that deferred moves wait for.
+ *
+ * @module
+ */
+import { archiveLogPath, RESTORE_TIERS, type RestoreTier, tierProblem } from "../archive.ts";
+import { deferredFromLog, type DeferredGroup, deferredOfTarget } from "../deferred_targets.ts";
+import { errorMessage, UsageError } from "../errors.ts";
+import { STATE_DB_NAME } from "../filter.ts";
+import { defaultLogDir, RunLog } from "../log.ts";
+import type { RestoreOutcome } from "../remote.ts";
+import { effectiveEndpoint } from "../s3_store.ts";
+import { StateStore } from "../state.ts";
+import { parseS3Url } from "../target.ts";
+import {
+  type CommandResult,
+  defaultDeps,
+  parseCommandArgs,
+  parseCount,
+  type TargetCommandDeps,
+} from "./target_command.ts";
+
+/** Help text of `restore`. */
+export const RESTORE_HELP =
+  `Usage: s3-smart-sync restore [<local_dir> <s3://bucket[/prefix]>] [options]
+
+Start restores of the archived objects (GLACIER, DEEP_ARCHIVE, Intelligent-Tiering archive
+tiers) that deferred moves wait for: every move listed in archive_restore_needed.log, or only
+those of one target when local_dir and the S3 URL are given. Once S3 has restored an object,
+the next sync, moves or batch completes its move (the object keeps its storage class).
+
+  --days N                  days the restored copy stays available (default 7; not sent for
+                            Intelligent-Tiering objects, which take no Days)
+  --tier TIER               Standard (default: GLACIER 3-5 h, DEEP_ARCHIVE within 12 h),
+                            Bulk (cheapest: 5-12 h / within 48 h) or Expedited (GLACIER only,
+                            1-5 minutes)
+  --dry-run                 list what would be restored; send nothing
+  --endpoint-url URL, --profile NAME, --region REGION
+                            how to reach S3 (default: the endpoint the move was deferred with)
+  --json                    one JSON object with each key's outcome and the totals
+  -q, --quiet / -v, --verbose
+  --log-dir DIR             run logs; archive_restore_needed.log is read beside this folder
+                            (default ~/.s3-smart-sync/logs)
+
+Exit codes: 0 every restore started (or was already under way or done); 1 a request failed;
+2 usage error, e.g. --tier Expedited for a DEEP_ARCHIVE object (nothing was sent).`;
+
+const OPTIONS = {
+  days: { type: "string" },
+  tier: { type: "string" },
+  "dry-run": { type: "boolean" },
+  "endpoint-url": { type: "string" },
+  profile: { type: "string" },
+  region: { type: "string" },
+  json: { type: "boolean" },
+  quiet: { type: "boolean", short: "q" },
+  verbose: { type: "boolean", short: "v" },
+  "log-dir": { type: "string" },
+  help: { type: "boolean", short: "h" },
+} as const;
+
+/** Options of `restore`, parsed. */
+export interface RestoreOptions {
+  target?: { localDir: string; url: string };
+  days: number;
+  tier: RestoreTier;
+  dryRun: boolean;
+  connection: { endpoint?: string; profile?: string; region?: string };
+  json: boolean;
+  quiet: boolean;
+  verbose: boolean;
+  logDir: string;
+}
+
+/** Parses the tier name, case-insensitively. */
+export function parseTier(value: string | undefined): RestoreTier {
+  if (value === undefined) return "Standard";
+  const tier = RESTORE_TIERS.find((name) => name.toLowerCase() === value.toLowerCase());
+  if (!tier) {
+    throw new UsageError(`Unknown tier "${value}". Use one of ${RESTORE_TIERS.join(", ")}.`);
+  }
+  return tier;
+}
+
+/**
+ * Parses `restore`'s argv; "help" for --help.
+ *
+ * @throws {UsageError} on bad arguments.
+ */
+export function parseRestore(argv: string[]): RestoreOptions | "help" {
+  const { values, positionals } = parseCommandArgs("restore", { argv, options: OPTIONS });
+  if (values.help) return "help";
+  if (positionals.length !== 0 && positionals.length !== 2) {
+    throw new UsageError(
+      `"restore" takes no arguments, or <local_dir> and <s3://bucket[/prefix]>, but got ${positionals.length}.`,
+    );
+  }
+  return {
+    target: positionals.length === 2
+      ? { localDir: positionals[0]!.replace(/(.)\/+$/, "$1"), url: positionals[1]! }
+      : undefined,
+    days: parseCount(values.days, { name: "days", min: 1, max: 30_000 }) ?? 7,
+    tier: parseTier(values.tier),
+    dryRun: values["dry-run"] ?? false,
+    connection: {
+      endpoint: values["endpoint-url"],
+      profile: values.profile,
+      region: values.region,
+    },
+    json: values.json ?? false,
+    quiet: values.quiet ?? false,
+    verbose: values.verbose ?? false,
+    logDir: values["log-dir"] ?? defaultLogDir(),
+  };
+}
+
+/** The deferred moves a `restore` or `restore-status` run covers. */
+export function groupsFor(options: {
+  target?: { localDir: string; url: string };
+  connection: { endpoint?: string };
+  logDir: string;
+}): DeferredGroup[] {
+  if (options.target) {
+    return [deferredOfTarget(options.target.localDir, {
+      location: parseS3Url(options.target.url),
+      endpoint: effectiveEndpoint(options.connection) ?? "",
+    })];
+  }
+  return deferredFromLog(archiveLogPath(options.logDir));
+}
+
+/** Runs `restore` with parsed options. */
+export async function runRestore(
+  options: RestoreOptions,
+  deps: TargetCommandDeps = defaultDeps,
+): Promise<CommandResult> {
+  const groups = groupsFor(options).filter((group) => group.moves.length > 0);
+  const problems = groups.flatMap((group) =>
+    group.moves.flatMap((move) => {
+      const problem = tierProblem(move.storageClass, options.tier);
+      return problem ? [`${move.from}: ${problem}`] : [];
+    })
+  );
+  if (problems.length > 0) {
+    throw new UsageError(
+      `Cannot restore ${problems.length} object(s) with --tier ${options.tier}: ${
+        problems[0]
+      }. Nothing was sent.`,
+    );
+  }
+  const output = RunLog.open({ dir: options.logDir, command: "restore" }, options);
+  const results: Array<
+    { bucket: string; key: string; outcome: RestoreOutcome | "failed"; message?: string }
+  > = [];
+  try {
+    if (groups.length === 0) output.info("No deferred moves: nothing to restore.");
+    for (const group of groups) {
+      const connection = {
+        ...options.connection,
+        endpoint: options.connection.endpoint ?? (group.endpoint || undefined),
+      };
+      const store = await deps.openStore(connection, group.bucket);
+      const requested: string[] = [];
+      for (const move of group.moves) {
+        const key = group.prefix + move.from;
+        const url = `s3://${group.bucket}/${key}`;
+        if (options.dryRun) {
+          output.info(`would restore ${url} (${move.storageClass ?? "?"}, tier ${options.tier})`);
+          continue;
+        }
+        try {
+          const outcome = await store.restore(key, {
+            tier: options.tier,
+            days: move.storageClass === "INTELLIGENT_TIERING" ? undefined : options.days,
+          });
+          results.push({ bucket: group.bucket, key, outcome });
+          output.info(`${outcome.padEnd(16)} ${url}`);
+          if (outcome !== "not archived") requested.push(move.from);
+        } catch (error) {
+          results.push({
+            bucket: group.bucket,
+            key,
+            outcome: "failed",
+            message: errorMessage(error),
+          });
+          output.error(`Cannot restore ${url}: ${errorMessage(error)}`);
+        }
+      }
+      markRequested(group, requested);
+    }
+    const count = (outcome: string) =>
+      results.filter((result) => result.outcome === outcome).length;
+    const totals = {
+      started: count("started"),
+      alreadyRestored: count("already restored"),
+      inProgress: count("in progress"),
+      notArchived: count("not archived"),
+      failed: count("failed"),
+    };
+    const total = groups.reduce((sum, group) => sum + group.moves.length, 0);
+    output.info(
+      options.dryRun
+        ? `Would restore ${total} object(s) with tier ${options.tier}.`
+        : `Restores: ${totals.started} started, ${totals.inProgress} already in progress, ` +
+          `${totals.alreadyRestored} already restored, ${totals.notArchived} not archived, ` +
+          `${totals.failed} failed. The next sync completes the moves whose object is restored.`,
+    );
+    return {
+      exitCode: totals.failed > 0 ? 1 : 0,
+      json: {
+        command: "restore",
+        dryRun: options.dryRun,
+        tier: options.tier,
+        days: options.days,
+        objects: total,
+        results,
+        ...totals,
+      },
+    };
+  } finally {
+    output.close();
+  }
+}
+
+function markRequested(group: DeferredGroup, from: string[]): void {
+  if (from.length === 0) return;
+  try {
+    Deno.statSync(`${group.localDir}/${STATE_DB_NAME}`);
+  } catch {
+    return; // No state DB: nothing to mark.
+  }
+  let state: StateStore;
+  try {
+    state = StateStore.open(group.localDir);
+  } catch {
+    return; // The directory is gone; the next run of that target checks anyway.
+  }
+  try {
+    const id = state.target({
+      endpoint: group.endpoint,
+      bucket: group.bucket,
+      prefix: group.prefix,
+    });
+    if (id !== undefined) state.markRestoreRequested(id, { from, nowMs: Date.now() });
+  } finally {
+    state.close();
+  }
+}
+
+/**
+ * Runs `restore` from argv.
+ *
+ * @example
+ * ```ts
+ * await restore(["--tier", "Bulk", "--days", "3"]);
+ * ```
+ */
+export async function restore(
+  argv: string[],
+  deps: TargetCommandDeps = defaultDeps,
+): Promise<CommandResult> {
+  const options = parseRestore(argv);
+  if (options === "help") {
+    console.log(RESTORE_HELP);
+    return { exitCode: 0 };
+  }
+  return await runRestore(options, deps);
+}

@@ -1,0 +1,167 @@
+/**
+ * `restore-status [<local_dir> <s3://bucket[/prefix]>]`: where the restores of the
+ * archived objects that deferred moves wait for stand.
+ *
+ * @module
+ */
+import { parseRestore as parseRestoreHeader } from "../archive.ts";
+import { errorMessage, UsageError } from "../errors.ts";
+import { defaultLogDir, RunLog } from "../log.ts";
+import { runPool } from "../pool.ts";
+import { groupsFor } from "./restore.ts";
+import {
+  type CommandResult,
+  defaultDeps,
+  parseCommandArgs,
+  type TargetCommandDeps,
+} from "./target_command.ts";
+
+/** Help text of `restore-status`. */
+export const RESTORE_STATUS_HELP =
+  `Usage: s3-smart-sync restore-status [<local_dir> <s3://bucket[/prefix]>] [options]
+
+Show, for every object a deferred move waits for (all of archive_restore_needed.log, or one
+target's), whether its restore is not requested, in progress, or done (restored until DATE),
+with totals. Sends one HeadObject per object; changes nothing.
+
+  --endpoint-url URL, --profile NAME, --region REGION
+  --json                    one JSON object with each key's state and the totals
+  -q, --quiet / -v, --verbose
+  --log-dir DIR             run logs; archive_restore_needed.log is read beside this folder`;
+
+const OPTIONS = {
+  "endpoint-url": { type: "string" },
+  profile: { type: "string" },
+  region: { type: "string" },
+  json: { type: "boolean" },
+  quiet: { type: "boolean", short: "q" },
+  verbose: { type: "boolean", short: "v" },
+  "log-dir": { type: "string" },
+  help: { type: "boolean", short: "h" },
+} as const;
+
+/** One object's restore state. */
+export interface RestoreStatusLine {
+  bucket: string;
+  key: string;
+  newKey: string;
+  storageClass?: string;
+  state: "not requested" | "in progress" | "restored" | "missing" | "error";
+  restoredUntil?: string;
+  message?: string;
+}
+
+/**
+ * Runs `restore-status` from argv.
+ *
+ * @example
+ * ```ts
+ * await restoreStatus(["--json"]);
+ * ```
+ */
+export async function restoreStatus(
+  argv: string[],
+  deps: TargetCommandDeps = defaultDeps,
+): Promise<CommandResult> {
+  const { values, positionals } = parseCommandArgs("restore-status", { argv, options: OPTIONS });
+  if (values.help) {
+    console.log(RESTORE_STATUS_HELP);
+    return { exitCode: 0 };
+  }
+  if (positionals.length !== 0 && positionals.length !== 2) {
+    throw new UsageError(
+      `"restore-status" takes no arguments, or <local_dir> and <s3://bucket[/prefix]>, but got ${positionals.length}.`,
+    );
+  }
+  const connection = {
+    endpoint: values["endpoint-url"],
+    profile: values.profile,
+    region: values.region,
+  };
+  const logDir = values["log-dir"] ?? defaultLogDir();
+  const groups = groupsFor({
+    target: positionals.length === 2
+      ? { localDir: positionals[0]!, url: positionals[1]! }
+      : undefined,
+    connection,
+    logDir,
+  }).filter((group) => group.moves.length > 0);
+  const output = RunLog.open({ dir: logDir, command: "restore-status" }, {
+    json: values.json,
+    quiet: values.quiet,
+    verbose: values.verbose,
+  });
+  const lines: RestoreStatusLine[] = [];
+  try {
+    for (const group of groups) {
+      const store = await deps.openStore(
+        { ...connection, endpoint: connection.endpoint ?? (group.endpoint || undefined) },
+        group.bucket,
+      );
+      const found: RestoreStatusLine[] = [];
+      await runPool(group.moves, {
+        concurrency: 10,
+        worker: async (move) => {
+          const line: RestoreStatusLine = {
+            bucket: group.bucket,
+            key: group.prefix + move.from,
+            newKey: group.prefix + move.to,
+            storageClass: move.storageClass,
+            state: "missing",
+          };
+          try {
+            const head = await store.head(line.key);
+            if (head) {
+              line.storageClass = head.storageClass ?? line.storageClass;
+              const restore = parseRestoreHeader(head.restore);
+              line.state = restore.state;
+              line.restoredUntil = restore.expiry?.toISOString();
+            }
+          } catch (error) {
+            line.state = "error";
+            line.message = errorMessage(error);
+          }
+          found.push(line);
+        },
+      });
+      found.sort((a, b) => a.key.localeCompare(b.key));
+      lines.push(...found);
+    }
+    if (lines.length === 0) output.info("No deferred moves: nothing waits for a restore.");
+    for (const line of lines) {
+      const state = line.state === "restored"
+        ? `restored until ${line.restoredUntil ?? "?"}`
+        : line.state === "error"
+        ? `error: ${line.message}`
+        : line.state;
+      output.info(
+        `${state.padEnd(38)} s3://${line.bucket}/${line.key} (${
+          line.storageClass ?? "?"
+        }) → ${line.newKey}`,
+      );
+    }
+    const count = (state: string) => lines.filter((line) => line.state === state).length;
+    const totals = {
+      notRequested: count("not requested"),
+      inProgress: count("in progress"),
+      restored: count("restored"),
+      missing: count("missing"),
+      errors: count("error"),
+    };
+    if (lines.length > 0) {
+      output.info(
+        `${lines.length} deferred: ${totals.notRequested} not requested, ${totals.inProgress} in progress, ` +
+          `${totals.restored} restored` +
+          (totals.missing ? `, ${totals.missing} missing from S3` : "") +
+          (totals.errors ? `, ${totals.errors} could not be checked` : "") +
+          (totals.notRequested ? '. Run "s3-smart-sync restore" to request the rest.' : "."),
+      );
+    }
+    return {
+      exitCode: totals.errors > 0 ? 1 : 0,
+      json: { command: "restore-status", objects: lines, ...totals },
+    };
+  } finally {
+    output.close();
+  }
+}

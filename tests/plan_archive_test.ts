@@ -1,0 +1,114 @@
+/** The planner's rules for archived objects: deferred moves and the uploads that wait. */
+import assert from "node:assert/strict";
+import { type Plan, plan, type PlanOptions, type RemoteEntry } from "../lib/plan.ts";
+import type { LocalFile } from "../lib/scan.ts";
+import type { FileRecord } from "../lib/state.ts";
+
+const T = 1_700_000_000_000;
+const DEV = 7;
+
+function file(path: string, ino: number, size = 100, mtimeMs = T): LocalFile {
+  return { path, dev: DEV, ino, size, mtimeMs };
+}
+
+function rec(path: string, ino: number, size = 100): FileRecord {
+  return { path, dev: DEV, ino, size, mtimeMs: T, inS3: true };
+}
+
+function obj(storageClass?: string, extra: Partial<RemoteEntry> = {}): RemoteEntry {
+  return { size: 100, lastModifiedMs: T + 1000, etag: '"e"', storageClass, ...extra };
+}
+
+function run(
+  previous: FileRecord[],
+  local: LocalFile[],
+  remote: Record<string, RemoteEntry>,
+  options: PlanOptions = { mode: "sync", deleteRemote: true },
+): Plan {
+  return plan({
+    previous: new Map(previous.map((record) => [record.path, record])),
+    local,
+    remote: new Map(Object.entries(remote)),
+  }, options);
+}
+
+for (const storageClass of ["GLACIER", "DEEP_ARCHIVE"]) {
+  Deno.test(`plan() defers a move whose source is in ${storageClass}, uploading and deleting nothing`, () => {
+    const result = run([rec("a.jpg", 1)], [file("b.jpg", 1)], { "a.jpg": obj(storageClass) });
+    assert.deepEqual(result.moves, []);
+    assert.deepEqual(result.uploads, []);
+    assert.deepEqual(result.deletes, []);
+    assert.equal(result.deferred.length, 1);
+    assert.deepEqual(
+      { ...result.deferred[0]!, reason: undefined },
+      { from: "a.jpg", to: "b.jpg", size: 100, storageClass, reason: undefined },
+    );
+    assert.match(result.deferred[0]!.reason, new RegExp(`${storageClass}.*restored`));
+    assert.deepEqual(result.record.forget, [], "the archived source's row is kept");
+  });
+}
+
+Deno.test("plan() moves an archived source once it is known to be restored, keeping its class", () => {
+  const result = run([rec("a.jpg", 1)], [file("b.jpg", 1)], {
+    "a.jpg": obj("DEEP_ARCHIVE", { restored: true }),
+  });
+  assert.deepEqual(result.deferred, []);
+  assert.equal(result.moves.length, 1);
+  assert.equal(result.moves[0]!.storageClass, "DEEP_ARCHIVE");
+});
+
+Deno.test("plan() does not defer GLACIER_IR, STANDARD_IA or Intelligent-Tiering sources from a listing", () => {
+  for (const storageClass of ["GLACIER_IR", "STANDARD_IA", "INTELLIGENT_TIERING", undefined]) {
+    const result = run([rec("a", 1)], [file("b", 1)], { a: obj(storageClass) });
+    assert.equal(result.moves.length, 1, String(storageClass));
+    assert.deepEqual(result.deferred, []);
+  }
+});
+
+Deno.test("plan() defers a move that needs the source key of a deferred move vacated", () => {
+  // mv b c; mv a b — where b's object is archived: a→b must not overwrite it.
+  const result = run(
+    [rec("a", 1), rec("b", 2)],
+    [file("b", 1), file("c", 2)],
+    { a: obj(), b: obj("DEEP_ARCHIVE") },
+  );
+  assert.deepEqual(result.moves, []);
+  assert.deepEqual(result.deferred.map((move) => `${move.from}→${move.to}`).sort(), [
+    "a→b",
+    "b→c",
+  ]);
+  assert.match(result.deferred.find((move) => move.from === "a")!.reason, /waits for/);
+  assert.deepEqual(result.uploads, []);
+});
+
+Deno.test("plan() holds back an upload to the key of an archived source that is still needed", () => {
+  // mv a.jpg b.jpg; then a new a.jpg appears: uploading it would overwrite the archive.
+  const result = run(
+    [rec("a.jpg", 1)],
+    [file("b.jpg", 1), file("a.jpg", 9, 50)],
+    { "a.jpg": obj("GLACIER") },
+  );
+  assert.deepEqual(result.uploads, []);
+  assert.deepEqual(result.waiting.map((upload) => upload.key), ["a.jpg"]);
+  assert.equal(result.deferred.length, 1);
+});
+
+Deno.test("plan() in moves mode records nothing at a key whose row is a move source", () => {
+  const result = run(
+    [rec("a.jpg", 1)],
+    [file("b.jpg", 1), file("a.jpg", 9, 50)],
+    { "a.jpg": obj() },
+    { mode: "moves" },
+  );
+  assert.equal(result.moves.length, 1);
+  assert.deepEqual(result.record.upsert, []);
+});
+
+Deno.test("plan() drops a deferral when the renamed file was changed: upload, old key deleted", () => {
+  const result = run([rec("a.jpg", 1)], [file("b.jpg", 1, 100, T + 5000)], {
+    "a.jpg": obj("DEEP_ARCHIVE"),
+  });
+  assert.deepEqual(result.deferred, []);
+  assert.deepEqual(result.uploads.map((upload) => upload.key), ["b.jpg"]);
+  assert.deepEqual(result.deletes.map((del) => del.key), ["a.jpg"]);
+});
