@@ -5,6 +5,7 @@
  * @module
  */
 import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
 import { type CliResult, type MotoServer, readTree, runCli, writeTree } from "./moto.ts";
 
 /** One scenario's folders and bucket. */
@@ -83,6 +84,24 @@ export class Fixture {
       new Map([...expected].sort()),
       "the bucket does not mirror the local tree",
     );
+  }
+
+  /**
+   * Asserts that the bucket mirrors the local tree by key and ETag (the MD5 of each
+   * file): for archived objects, which S3 will not let anyone read.
+   */
+  async assertMirrorsByEtag(): Promise<void> {
+    const actual = new Map(
+      (await this.moto.list(this.bucket)).map((object) => [object.key, object.etag]),
+    );
+    const expected = new Map<string, string>();
+    for (const [path, bytes] of readTree(this.src)) {
+      expected.set(
+        this.prefix + path.normalize("NFC"),
+        `"${createHash("md5").update(bytes).digest("hex")}"`,
+      );
+    }
+    assert.deepEqual(new Map([...actual].sort()), new Map([...expected].sort()));
   }
 
   /** Removes the temp folder. */

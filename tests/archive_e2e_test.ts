@@ -1,0 +1,146 @@
+/**
+ * Archived objects end to end against moto: a rename of files in DEEP_ARCHIVE or
+ * GLACIER is deferred (no copy, no upload, no delete, exit 3), `restore` starts the
+ * restores, `restore-status` follows them, and the next sync completes the moves with
+ * the storage class kept and the log cleared.
+ */
+import assert from "node:assert/strict";
+import { Fixture, requests } from "./helpers/fixture.ts";
+import { type CliResult, MotoServer, runCli } from "./helpers/moto.ts";
+
+function cli(f: Fixture, args: string[]): Promise<CliResult> {
+  return runCli([...args, "--log-dir", `${f.base}/logs`, "--json"], { home: `${f.base}/home` });
+}
+
+function keys(objects: Array<{ key: string }>): string[] {
+  return objects.map((object) => object.key).sort();
+}
+
+Deno.test("archived objects: deferred moves, restore, restore-status, completion", async (t) => {
+  const moto = await MotoServer.start();
+  try {
+    for (const storageClass of ["DEEP_ARCHIVE", "GLACIER"]) {
+      await t.step(
+        `a rename of ${storageClass} objects is deferred, restored, then completed`,
+        async () => {
+          const f = await Fixture.create(moto);
+          try {
+            await f.write({
+              "a.jpg": "archived photo a",
+              "trip/1.jpg": "one",
+              "trip/2.jpg": "two two",
+              "notes.txt": "n",
+            });
+            await f.runOk("sync", ["--storage-class", storageClass]);
+            await Deno.rename(`${f.src}/a.jpg`, `${f.src}/b.jpg`);
+            await Deno.rename(`${f.src}/trip`, `${f.src}/italy`);
+            const before = keys(await moto.list(f.bucket));
+
+            const deferred = await f.runOk("sync", ["--delete"], 3);
+            assert.equal(deferred.json.deferred, 3);
+            assert.equal(deferred.json.moves, 0);
+            assert.equal(requests(deferred.json, "CopyObject"), 0, "no copy is attempted");
+            assert.equal(requests(deferred.json, "PutObject"), 0, "the new paths are not uploaded");
+            assert.equal(requests(deferred.json, "DeleteObjects"), 0, "the old keys are kept");
+            assert.deepEqual(keys(await moto.list(f.bucket)), before);
+            const log = await Deno.readTextFile(`${f.base}/archive_restore_needed.log`);
+            assert.match(
+              log,
+              new RegExp(
+                `${storageClass}\\ts3://${f.bucket}/backup/a\\.jpg\\ts3://${f.bucket}/backup/b\\.jpg`,
+              ),
+            );
+            assert.equal(log.split("\n").filter((line) => line && !line.startsWith("#")).length, 3);
+
+            const again = await f.runOk("sync", ["--delete"], 3);
+            assert.equal(again.json.deferred, 3);
+            assert.equal(again.json.stateWrites, 0, "a deferred move is written once");
+
+            const notYet = await cli(f, ["restore-status"]);
+            assert.equal(notYet.code, 0, notYet.stderr);
+            assert.equal(notYet.json.notRequested, 3);
+
+            if (storageClass === "DEEP_ARCHIVE") {
+              const expedited = await cli(f, ["restore", "--tier", "Expedited"]);
+              assert.equal(expedited.code, 2);
+              assert.match(
+                expedited.stderr,
+                /Expedited.*DEEP_ARCHIVE.*--tier Standard.*--tier Bulk/,
+              );
+            }
+            const restore = await cli(f, ["restore", "--days", "2", "--tier", "Bulk"]);
+            assert.equal(restore.code, 0, restore.stderr);
+            assert.equal(restore.json.started, 3);
+
+            const status = await cli(f, ["restore-status"]);
+            assert.equal(status.code, 0);
+            assert.equal(status.json.restored, 3, JSON.stringify(status.json));
+            assert.ok(
+              status.json.objects.every((line: { restoredUntil?: string }) => line.restoredUntil),
+            );
+
+            const done = await f.runOk("sync", ["--delete"]);
+            assert.equal(done.json.moves, 3);
+            assert.equal(done.json.deferred, 0);
+            assert.equal(requests(done.json, "CopyObject"), 3);
+            assert.equal(requests(done.json, "PutObject"), 0);
+            await f.assertMirrorsByEtag();
+            for (const object of await moto.list(f.bucket)) {
+              if (object.key.endsWith(".jpg")) {
+                assert.equal(object.storageClass, storageClass, object.key);
+              }
+            }
+            await assert.rejects(
+              Deno.stat(`${f.base}/archive_restore_needed.log`),
+              Deno.errors.NotFound,
+              "the log is removed when nothing is pending",
+            );
+          } finally {
+            await f.cleanup();
+          }
+        },
+      );
+    }
+
+    await t.step(
+      "a deferred file that is edited is uploaded, and a new file at the old path waits",
+      async () => {
+        const f = await Fixture.create(moto);
+        try {
+          await f.write({ "a.jpg": "archived a", "c.jpg": "archived c", "x.txt": "x" });
+          await f.runOk("sync", ["--storage-class", "DEEP_ARCHIVE"]);
+          await Deno.rename(`${f.src}/a.jpg`, `${f.src}/b.jpg`);
+          await Deno.rename(`${f.src}/c.jpg`, `${f.src}/d.jpg`);
+          await f.write({ "c.jpg": "a new file where c was" });
+          const first = await f.runOk("moves", [], 3);
+          assert.equal(first.json.deferred, 2);
+          const held = await f.runOk("sync", ["--delete"], 3);
+          assert.equal(held.json.deferred, 2);
+          assert.equal(held.json.waiting, 1, "the new c.jpg waits: it would overwrite the archive");
+          assert.equal(requests(held.json, "PutObject"), 0);
+          const c = await moto.client.send(
+            new (await import("@aws-sdk/client-s3")).HeadObjectCommand({
+              Bucket: f.bucket,
+              Key: `${f.prefix}c.jpg`,
+            }),
+          );
+          assert.equal(c.ContentLength, "archived c".length, "the archived c.jpg is intact");
+
+          // Editing the renamed file ends its deferral: it is uploaded, the archive deleted.
+          await Deno.writeTextFile(`${f.src}/b.jpg`, "edited after the rename");
+          const edited = await f.runOk("sync", ["--delete"], 3);
+          assert.equal(edited.json.deferred, 1);
+          assert.equal(edited.json.uploads, 1);
+          assert.equal(edited.json.deletes, 1);
+          const log = await Deno.readTextFile(`${f.base}/archive_restore_needed.log`);
+          assert.doesNotMatch(log, /b\.jpg/);
+          assert.match(log, /d\.jpg/);
+        } finally {
+          await f.cleanup();
+        }
+      },
+    );
+  } finally {
+    await moto.stop();
+  }
+});
