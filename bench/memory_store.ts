@@ -8,8 +8,10 @@
 import type {
   CopyOptions,
   DeleteFailure,
+  ObjectHead,
   ObjectStore,
   RemoteObject,
+  RestoreOutcome,
   UploadOptions,
 } from "../lib/remote.ts";
 
@@ -107,6 +109,17 @@ export class MemoryStore implements ObjectStore {
     for (const key of keys) this.objects.delete(key);
     this.#sorted = undefined;
     return Promise.resolve([]);
+  }
+
+  head(key: string): Promise<ObjectHead | undefined> {
+    this.#count("HeadObject");
+    const object = this.objects.get(key);
+    return Promise.resolve(object && { size: object.size, etag: object.etag });
+  }
+
+  restore(key: string): Promise<RestoreOutcome> {
+    this.#count("RestoreObject");
+    return Promise.resolve(this.objects.has(key) ? "not archived" : "started");
   }
 
   requestCounts(): Record<string, number> {

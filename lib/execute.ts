@@ -411,7 +411,9 @@ export function describeCopyError(error: unknown): string {
   ) {
     return "the source object changed in S3 since it was listed; the next run will look again";
   }
-  if (name === "NoSuchKey") return "the source object no longer exists in S3";
+  if (name === "NoSuchKey" || name === "NotFound") {
+    return "the source object no longer exists in S3";
+  }
   return errorMessage(error);
 }
 

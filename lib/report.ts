@@ -44,7 +44,7 @@ export function exitCodeOf(report: TargetReport): ExitCodeValue {
   if (
     report.outcome.failures.length > 0 || report.deferred.length > 0 ||
     report.plan.waiting.length > 0 || report.outcome.waiting.length > 0 ||
-    report.scanSkipped.some((entry) => entry.kind === "unreadable")
+    report.scanSkipped.some((entry) => entry.kind === "unreadable" || entry.kind === "invalid name")
   ) return ExitCode.attention;
   return ExitCode.ok;
 }

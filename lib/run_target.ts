@@ -22,7 +22,9 @@ import { explainS3Error } from "./s3_errors.ts";
 import type { SkippedEntry } from "./scan.ts";
 import { startScan } from "./scan_in_worker.ts";
 import { StateStore } from "./state.ts";
-import type { S3Location } from "./target.ts";
+import { relativeKeyOf, type S3Location } from "./target.ts";
+
+const encoder = new TextEncoder();
 
 /** What to run against one target. */
 export interface TargetRunOptions {
@@ -179,9 +181,22 @@ export async function runTarget(
     scanDone = true;
     phaseStart = mark("scanWait", phaseStart);
     timings.scan = Math.round(performance.now() - started);
-    const { kept: local, excluded } = filter(scanned.files, {
+    const { kept: wanted, excluded } = filter(scanned.files, {
       isExcluded,
       pathOf: (file) => file.path,
+    });
+    // S3 keys are at most 1024 bytes of UTF-8.
+    const prefixBytes = encoder.encode(location.prefix).length;
+    const local = wanted.filter((file) => {
+      if (file.path.length * 3 + prefixBytes <= 1024) return true;
+      const bytes = prefixBytes + encoder.encode(relativeKeyOf(file.path)).length;
+      if (bytes <= 1024) return true;
+      scanned.skipped.push({
+        path: file.path,
+        kind: "invalid name",
+        reason: `its key would be ${bytes} bytes long; S3 keys are at most 1024 bytes`,
+      });
+      return false;
     });
 
     // Drop rows of files that are excluded now: they are neither synced nor moved.

@@ -5,7 +5,6 @@
  * @module
  */
 import {
-  CopyObjectCommand,
   DeleteObjectsCommand,
   HeadObjectCommand,
   ListObjectsV2Command,
@@ -16,7 +15,10 @@ import {
   type StorageClass,
 } from "@aws-sdk/client-s3";
 import { Upload } from "@aws-sdk/lib-storage";
+import type { FinalizeRequestMiddleware, MetadataBearer } from "@smithy/types";
+import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
+import { COPY_OBJECT_LIMIT, multipartCopy, simpleCopy } from "./multipart_copy.ts";
 import type {
   CopyOptions,
   DeleteFailure,
@@ -36,8 +38,16 @@ export interface ConnectionOptions {
   profile?: string;
   /** Region; else AWS_REGION, AWS_DEFAULT_REGION, the profile's region, then us-east-1. */
   region?: string;
-  /** Attempts per request, retries included. */
+  /** Attempts per request, retries included (throttling, 5xx and network errors). */
   maxAttempts?: number;
+  /**
+   * With a custom endpoint, send the SDK's default CRC32 checksums anyway. By default
+   * they are sent only where S3 requires them, and DeleteObjects carries Content-MD5,
+   * because Backblaze B2, Cloudflare R2 and older MinIO reject the newer headers.
+   */
+  fullChecksums?: boolean;
+  /** How the store transfers: part sizes, cutoffs, encryption of uploads. */
+  transfer?: S3StoreOptions;
 }
 
 /** The endpoint in effect: the option, else the standard environment variables. */
@@ -63,23 +73,66 @@ export async function createS3Client(options: ConnectionOptions): Promise<S3Clie
     followRegionRedirects: endpoint === undefined,
   };
   if (options.profile) config.profile = options.profile;
+  const compatible = endpoint !== undefined && !options.fullChecksums;
   if (endpoint) {
     config.endpoint = endpoint;
     config.forcePathStyle = true;
+  }
+  if (compatible) {
     config.requestChecksumCalculation = "WHEN_REQUIRED";
     config.responseChecksumValidation = "WHEN_REQUIRED";
   }
-  const region = options.region || Deno.env.get("AWS_REGION") || Deno.env.get("AWS_DEFAULT_REGION");
-  if (region) return new S3Client({ ...config, region });
-  const client = new S3Client(config);
-  try {
-    await client.config.region();
-    return client;
-  } catch {
-    // No region anywhere: S3 redirects us to the bucket's region, endpoints ignore it.
-    client.destroy();
-    return new S3Client({ ...config, region: "us-east-1" });
+  const region = options.region || Deno.env.get("AWS_REGION") ||
+    Deno.env.get("AWS_DEFAULT_REGION");
+  let client: S3Client;
+  if (region) client = new S3Client({ ...config, region });
+  else {
+    client = new S3Client(config);
+    try {
+      await client.config.region();
+    } catch {
+      // No region anywhere: S3 redirects us to the bucket's region, endpoints ignore it.
+      client.destroy();
+      client = new S3Client({ ...config, region: "us-east-1" });
+    }
   }
+  if (compatible) useContentMd5ForDeleteObjects(client);
+  return client;
+}
+
+/**
+ * Makes DeleteObjects carry Content-MD5 instead of the SDK's CRC32 checksum headers,
+ * which several S3-compatible servers reject.
+ */
+export function useContentMd5ForDeleteObjects(client: S3Client): void {
+  const middleware: FinalizeRequestMiddleware<object, MetadataBearer> =
+    (next, context) => (args) => {
+      const request = args.request as {
+        headers?: Record<string, string>;
+        body?: unknown;
+      };
+      if (context.commandName === "DeleteObjectsCommand" && request.headers) {
+        for (const name of Object.keys(request.headers)) {
+          if (/^x-amz-(sdk-)?checksum-/i.test(name)) delete request.headers[name];
+        }
+        const body = typeof request.body === "string" || request.body instanceof Uint8Array
+          ? request.body
+          : undefined;
+        if (body !== undefined) {
+          request.headers["content-md5"] = createHash("md5").update(body).digest("base64");
+        }
+      }
+      return next(args);
+    };
+  client.middlewareStack.addRelativeTo(
+    middleware,
+    {
+      relation: "before",
+      toMiddleware: "httpSigningMiddleware",
+      name: "s3SmartSyncContentMd5",
+      override: true,
+    },
+  );
 }
 
 /** Options of {@linkcode S3Store}. */
@@ -88,6 +141,12 @@ export interface S3StoreOptions {
   multipartThreshold?: number;
   /** Smallest part size for multipart uploads. Default 16 MiB; grown to fit 10,000 parts. */
   partSize?: number;
+  /** Objects larger than this are copied in parts. Default 5 GiB, CopyObject's limit. */
+  copyCutoff?: number;
+  /** Part size of multipart copies. Default 512 MiB; grown to fit 10,000 parts. */
+  copyPartSize?: number;
+  /** Server-side encryption of uploads. */
+  sse?: { algorithm: "AES256" | "aws:kms"; kmsKeyId?: string };
 }
 
 const MiB = 1024 * 1024;
@@ -99,7 +158,8 @@ export function copySource(bucket: string, key: string): string {
 
 /** Part size for a multipart upload of `size` bytes: at least `minimum`, at most 10,000 parts. */
 export function partSizeFor(size: number, minimum: number): number {
-  return Math.max(minimum, Math.ceil(size / 10_000 / MiB) * MiB);
+  const needed = Math.ceil(size / 10_000);
+  return needed > minimum ? Math.ceil(needed / MiB) * MiB : minimum;
 }
 
 /**
@@ -116,6 +176,9 @@ export class S3Store implements ObjectStore {
   readonly #counts: Record<string, number> = {};
   readonly #multipartThreshold: number;
   readonly #partSize: number;
+  readonly #copyCutoff: number;
+  readonly #copyPartSize: number;
+  readonly #sse: S3StoreOptions["sse"];
 
   constructor(
     readonly client: S3Client,
@@ -124,6 +187,9 @@ export class S3Store implements ObjectStore {
   ) {
     this.#multipartThreshold = options.multipartThreshold ?? 16 * MiB;
     this.#partSize = options.partSize ?? 16 * MiB;
+    this.#copyCutoff = options.copyCutoff ?? COPY_OBJECT_LIMIT;
+    this.#copyPartSize = options.copyPartSize ?? 512 * MiB;
+    this.#sse = options.sse;
     const counts = this.#counts;
     client.middlewareStack.add(
       (next, context) => (args) => {
@@ -166,6 +232,8 @@ export class S3Store implements ObjectStore {
       Key: key,
       StorageClass: options.storageClass as StorageClass | undefined,
       ContentType: options.contentType,
+      ServerSideEncryption: this.#sse?.algorithm,
+      SSEKMSKeyId: this.#sse?.kmsKeyId,
     };
     if (file.size < this.#multipartThreshold) {
       const body = await Deno.readFile(file.path);
@@ -184,17 +252,30 @@ export class S3Store implements ObjectStore {
   }
 
   async copy(fromKey: string, toKey: string, options: CopyOptions = {}): Promise<void> {
-    await this.client.send(
-      new CopyObjectCommand({
-        Bucket: this.bucket,
-        Key: toKey,
-        CopySource: copySource(this.bucket, fromKey),
-        CopySourceIfMatch: options.ifMatch,
-        MetadataDirective: "COPY",
-        TaggingDirective: "COPY",
-        StorageClass: options.storageClass as StorageClass | undefined,
-      }),
+    // The source's headers tell its size, class and encryption; the condition on its
+    // ETag makes a source changed by someone else since the listing fail safely.
+    const source = await this.client.send(
+      new HeadObjectCommand({ Bucket: this.bucket, Key: fromKey, IfMatch: options.ifMatch }),
     );
+    const request = {
+      bucket: this.bucket,
+      fromKey,
+      toKey,
+      copySource: copySource(this.bucket, fromKey),
+      source,
+      storageClass: options.storageClass ??
+        (source.StorageClass === "STANDARD" ? undefined : source.StorageClass),
+      ifMatch: options.ifMatch ?? source.ETag,
+    };
+    if ((source.ContentLength ?? 0) > this.#copyCutoff) {
+      await multipartCopy(this.client, {
+        ...request,
+        partSize: this.#copyPartSize,
+        concurrency: 4,
+      });
+    } else {
+      await simpleCopy(this.client, request);
+    }
   }
 
   async head(key: string): Promise<ObjectHead | undefined> {

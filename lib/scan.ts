@@ -24,7 +24,7 @@ export interface SkippedEntry {
   /** Path relative to the root. */
   path: string;
   /** What kind of entry it was. */
-  kind: "symlink" | "special" | "unreadable";
+  kind: "symlink" | "special" | "unreadable" | "invalid name";
   /** A sentence for the user. */
   reason: string;
 }
@@ -88,6 +88,15 @@ export function scan(root: string): ScanResult {
         try {
           info = Deno.lstatSync(base + path);
         } catch (error) {
+          if (entry.name.includes("\uFFFD")) {
+            // Deno reads names that are not UTF-8 lossily; the file cannot be opened by it.
+            skipped.push({
+              path,
+              kind: "invalid name",
+              reason: "its name is not valid UTF-8, so it cannot become an S3 key; rename it",
+            });
+            continue;
+          }
           if (error instanceof Deno.errors.NotFound) continue;
           skipped.push({ path, kind: "unreadable", reason: (error as Error).message });
           continue;

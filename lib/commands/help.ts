@@ -17,6 +17,17 @@ export const COMMON_HELP = `Options:
                             Also read from AWS_ENDPOINT_URL_S3 or AWS_ENDPOINT_URL
   --profile NAME            profile in ~/.aws/credentials and ~/.aws/config (or AWS_PROFILE)
   --region REGION           region (or AWS_REGION, AWS_DEFAULT_REGION, the profile's; default us-east-1)
+  --sse AES256|aws:kms      server-side encryption of uploads (moves keep each object's own)
+  --sse-kms-key-id ID       KMS key for --sse aws:kms
+  --full-checksums          with --endpoint-url, send the SDK's CRC32 checksums on every request
+                            (default: only where required, and Content-MD5 on DeleteObjects,
+                            which B2, R2 and older MinIO need)
+  --multipart-threshold SIZE, --multipart-chunksize SIZE
+                            upload files from SIZE in parts of SIZE (default 16MiB; parts grow
+                            so that any file up to 5 TiB fits in 10,000)
+  --copy-multipart-threshold SIZE, --copy-part-size SIZE
+                            copy objects above SIZE in parts (default 5GiB, CopyObject's limit;
+                            parts of 512MiB)
   --json                    print one JSON object with the results on stdout at the end
   -q, --quiet               print only warnings and errors
   -v, --verbose             print every action

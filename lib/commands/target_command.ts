@@ -66,8 +66,99 @@ export const COMMON_OPTIONS = {
   "log-dir": { type: "string" },
   "max-delete": { type: "string" },
   "force-delete": { type: "boolean" },
+  sse: { type: "string" },
+  "sse-kms-key-id": { type: "string" },
+  "full-checksums": { type: "boolean" },
+  "multipart-threshold": { type: "string" },
+  "multipart-chunksize": { type: "string" },
+  "copy-multipart-threshold": { type: "string" },
+  "copy-part-size": { type: "string" },
   help: { type: "boolean", short: "h" },
 } as const;
+
+const SIZE_UNITS: Record<string, number> = {
+  "": 1,
+  b: 1,
+  k: 1024,
+  kb: 1024,
+  kib: 1024,
+  m: 1024 ** 2,
+  mb: 1024 ** 2,
+  mib: 1024 ** 2,
+  g: 1024 ** 3,
+  gb: 1024 ** 3,
+  gib: 1024 ** 3,
+  t: 1024 ** 4,
+  tb: 1024 ** 4,
+  tib: 1024 ** 4,
+};
+
+/**
+ * Parses a size such as "8MiB", "8MB", "8M" or "8388608" (units are binary, as with
+ * the aws CLI).
+ *
+ * @throws {UsageError} when it is not a size or is below `min`.
+ */
+export function parseSize(
+  value: string | undefined,
+  option: { name: string; min: number },
+): number | undefined {
+  if (value === undefined) return undefined;
+  const match = /^(\d+(?:\.\d+)?)\s*([a-z]*)$/i.exec(value.trim());
+  const unit = match ? SIZE_UNITS[match[2]!.toLowerCase()] : undefined;
+  const bytes = match && unit ? Math.round(Number(match[1]) * unit) : NaN;
+  if (!Number.isFinite(bytes) || bytes < option.min) {
+    throw new UsageError(
+      `--${option.name} takes a size of at least ${option.min} bytes, such as 64MiB, not "${value}".`,
+    );
+  }
+  return bytes;
+}
+
+/** Connection and transfer options shared by every command that talks to S3. */
+export function parseConnection(values: {
+  "endpoint-url"?: string;
+  profile?: string;
+  region?: string;
+  sse?: string;
+  "sse-kms-key-id"?: string;
+  "full-checksums"?: boolean;
+  "multipart-threshold"?: string;
+  "multipart-chunksize"?: string;
+  "copy-multipart-threshold"?: string;
+  "copy-part-size"?: string;
+}): ConnectionOptions {
+  const sse = values.sse;
+  if (sse !== undefined && sse !== "AES256" && sse !== "aws:kms") {
+    throw new UsageError(`--sse takes AES256 or aws:kms, not "${sse}".`);
+  }
+  if (values["sse-kms-key-id"] !== undefined && sse !== "aws:kms") {
+    throw new UsageError("--sse-kms-key-id needs --sse aws:kms.");
+  }
+  const MiB5 = 5 * 1024 * 1024;
+  return {
+    endpoint: values["endpoint-url"],
+    profile: values.profile,
+    region: values.region,
+    fullChecksums: values["full-checksums"] ?? false,
+    transfer: {
+      sse: sse ? { algorithm: sse, kmsKeyId: values["sse-kms-key-id"] } : undefined,
+      multipartThreshold: parseSize(values["multipart-threshold"], {
+        name: "multipart-threshold",
+        min: MiB5,
+      }),
+      partSize: parseSize(values["multipart-chunksize"], {
+        name: "multipart-chunksize",
+        min: MiB5,
+      }),
+      copyCutoff: parseSize(values["copy-multipart-threshold"], {
+        name: "copy-multipart-threshold",
+        min: 1,
+      }),
+      copyPartSize: parseSize(values["copy-part-size"], { name: "copy-part-size", min: MiB5 }),
+    },
+  };
+}
 
 /**
  * Parses argv with `node:util` parseArgs, turning its errors into a
@@ -152,11 +243,7 @@ export function parseTargetCommand(
     excludes: values.exclude ?? [],
     storageClass: parseStorageClass(values["storage-class"]),
     concurrency: parseCount(values.concurrency, { name: "concurrency", min: 1, max: 256 }) ?? 10,
-    connection: {
-      endpoint: values["endpoint-url"],
-      profile: values.profile,
-      region: values.region,
-    },
+    connection: parseConnection(values),
     json: values.json ?? false,
     quiet: values.quiet ?? false,
     verbose: values.verbose ?? false,
@@ -175,7 +262,7 @@ export interface TargetCommandDeps {
 /** Default dependencies: a real S3 client. */
 export const defaultDeps: TargetCommandDeps = {
   async openStore(connection, bucket) {
-    return new S3Store(await createS3Client(connection), bucket);
+    return new S3Store(await createS3Client(connection), bucket, connection.transfer);
   },
 };
 
@@ -248,8 +335,9 @@ export async function runTargetCommand(
     }
 
     for (const entry of report.scanSkipped) {
-      if (entry.kind === "unreadable") output.warn(`Skipped "${entry.path}": ${entry.reason}`);
-      else output.detail(`skipped ${entry.path}: ${entry.reason}`);
+      if (entry.kind === "unreadable" || entry.kind === "invalid name") {
+        output.warn(`Skipped "${entry.path}": ${entry.reason}`);
+      } else output.detail(`skipped ${entry.path}: ${entry.reason}`);
     }
     for (const entry of report.plan.skipped) {
       output.warn(`Skipped "${entry.path}": ${entry.reason}`);

@@ -136,6 +136,9 @@ export class MotoServer {
       contentType?: string;
       metadata?: Record<string, string>;
       tagging?: string;
+      contentDisposition?: string;
+      cacheControl?: string;
+      contentEncoding?: string;
     } = {},
   ): Promise<void> {
     await this.client.send(
@@ -147,6 +150,9 @@ export class MotoServer {
         ContentType: options.contentType,
         Metadata: options.metadata,
         Tagging: options.tagging,
+        ContentDisposition: options.contentDisposition,
+        CacheControl: options.cacheControl,
+        ContentEncoding: options.contentEncoding,
       }),
     );
   }

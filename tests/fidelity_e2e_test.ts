@@ -1,0 +1,208 @@
+/**
+ * S3 fidelity against moto: multipart copies that keep everything, encryption,
+ * NFC keys, names that cannot be keys, throttling retried.
+ */
+import assert from "node:assert/strict";
+import { ListMultipartUploadsCommand } from "@aws-sdk/client-s3";
+import { Fixture, requests } from "./helpers/fixture.ts";
+import { childEnv, MotoServer } from "./helpers/moto.ts";
+
+Deno.test("S3 fidelity against a real S3 server", async (t) => {
+  const moto = await MotoServer.start();
+  try {
+    await t.step(
+      "a forced multipart copy keeps content, headers, metadata, tags and class",
+      async () => {
+        const f = await Fixture.create(moto);
+        try {
+          const big = new Uint8Array(12 * 1024 * 1024);
+          for (let i = 0; i < big.length; i += 1000) big[i] = (i / 1000) % 256;
+          await Deno.mkdir(`${f.src}/raw`);
+          await Deno.writeFile(`${f.src}/raw/clip.mp4`, big);
+          await moto.put(f.bucket, `${f.prefix}raw/clip.mp4`, big, {
+            storageClass: "STANDARD_IA",
+            contentType: "video/mp4",
+            metadata: { camera: "x100", "shot-on": "2024-05-01" },
+            tagging: "project=alpha&keep=forever",
+            contentDisposition: 'attachment; filename="clip.mp4"',
+            cacheControl: "max-age=3600",
+            contentEncoding: "identity",
+          });
+          const force = ["--copy-multipart-threshold", "5MiB", "--copy-part-size", "5MiB"];
+          const first = await f.runOk("sync", force);
+          assert.equal(first.json.adopted, 1);
+          await Deno.rename(`${f.src}/raw`, `${f.src}/edited`);
+          const run = await f.runOk("sync", force);
+          assert.equal(run.json.moves, 1);
+          assert.equal(requests(run.json, "CopyObject"), 0);
+          assert.equal(requests(run.json, "CreateMultipartUpload"), 1);
+          assert.equal(requests(run.json, "UploadPartCopy"), 3);
+          assert.equal(requests(run.json, "CompleteMultipartUpload"), 1);
+          assert.equal(requests(run.json, "PutObject") + requests(run.json, "UploadPart"), 0);
+          const head = await moto.head(f.bucket, `${f.prefix}edited/clip.mp4`);
+          assert.equal(head.StorageClass, "STANDARD_IA");
+          assert.equal(head.ContentType, "video/mp4");
+          assert.equal(head.ContentDisposition, 'attachment; filename="clip.mp4"');
+          assert.equal(head.CacheControl, "max-age=3600");
+          assert.equal(head.ContentEncoding, "identity");
+          assert.deepEqual(head.Metadata, { camera: "x100", "shot-on": "2024-05-01" });
+          assert.deepEqual(await moto.tags(f.bucket, `${f.prefix}edited/clip.mp4`), {
+            project: "alpha",
+            keep: "forever",
+          });
+          await f.assertMirrors();
+          const open = await moto.client.send(
+            new ListMultipartUploadsCommand({ Bucket: f.bucket }),
+          );
+          assert.equal((open.Uploads ?? []).length, 0, "no multipart upload is left open");
+        } finally {
+          await f.cleanup();
+        }
+      },
+    );
+
+    await t.step(
+      "uploads with --sse keep their encryption when moved (SSE-S3 and SSE-KMS)",
+      async () => {
+        const f = await Fixture.create(moto);
+        try {
+          const key = await new Deno.Command("aws", {
+            args: [
+              "kms",
+              "create-key",
+              "--endpoint-url",
+              moto.endpoint,
+              "--region",
+              "us-east-1",
+              "--query",
+              "KeyMetadata.Arn",
+              "--output",
+              "text",
+            ],
+            env: childEnv(),
+            stdout: "piped",
+            stderr: "piped",
+          }).output();
+          assert.equal(key.code, 0, new TextDecoder().decode(key.stderr));
+          const keyArn = new TextDecoder().decode(key.stdout).trim();
+
+          await f.write({ "s3.txt": "sse-s3" });
+          await f.runOk("sync", ["--sse", "AES256"]);
+          await f.write({ "kms.txt": "sse-kms" });
+          await f.runOk("sync", ["--sse", "aws:kms", "--sse-kms-key-id", keyArn]);
+          assert.equal((await moto.head(f.bucket, `${f.prefix}kms.txt`)).SSEKMSKeyId, keyArn);
+
+          await Deno.mkdir(`${f.src}/moved`);
+          await Deno.rename(`${f.src}/s3.txt`, `${f.src}/moved/s3.txt`);
+          await Deno.rename(`${f.src}/kms.txt`, `${f.src}/moved/kms.txt`);
+          const run = await f.runOk("sync");
+          assert.equal(run.json.moves, 2);
+          const s3 = await moto.head(f.bucket, `${f.prefix}moved/s3.txt`);
+          assert.equal(s3.ServerSideEncryption, "AES256");
+          const kms = await moto.head(f.bucket, `${f.prefix}moved/kms.txt`);
+          assert.equal(kms.ServerSideEncryption, "aws:kms");
+          assert.equal(kms.SSEKMSKeyId, keyArn);
+
+          const bad = await f.run("sync", ["--sse-kms-key-id", keyArn]);
+          assert.equal(bad.code, 2);
+          assert.match(bad.stderr, /--sse-kms-key-id needs --sse aws:kms/);
+        } finally {
+          await f.cleanup();
+        }
+      },
+    );
+
+    await t.step("decomposed (NFD) names are stored under NFC keys, once", async () => {
+      const f = await Fixture.create(moto);
+      try {
+        const nfd = "Cafe\u0301/re\u0301sume\u0301.txt";
+        await f.write({ [nfd]: "accents" });
+        const run = await f.runOk("sync");
+        assert.equal(run.json.uploads, 1);
+        const keys = (await moto.list(f.bucket)).map((object) => object.key);
+        assert.deepEqual(keys, [`${f.prefix}${nfd.normalize("NFC")}`]);
+        const again = await f.runOk("sync", ["--delete"]);
+        assert.deepEqual(again.json.requests, { ListObjectsV2: 1 });
+      } finally {
+        await f.cleanup();
+      }
+    });
+
+    await t.step(
+      "names that cannot be keys are reported and skipped, and the rest is synced",
+      async () => {
+        const f = await Fixture.create(moto);
+        try {
+          await f.write({ "fine.txt": "ok" });
+          // A name that is not UTF-8, and a path whose key would exceed 1024 bytes.
+          const python = `open(b"${f.src}/bad\\xff.txt", "wb").write(b"x")`;
+          const made = await new Deno.Command("python3", { args: ["-c", python] }).output();
+          assert.equal(made.code, 0);
+          const deep = `${f.src}/${"d".repeat(255)}/${"e".repeat(255)}/${"f".repeat(255)}/${
+            "g".repeat(255)
+          }`;
+          await Deno.mkdir(deep, { recursive: true });
+          await Deno.writeTextFile(`${deep}/long-name.txt`, "too long a key");
+          const run = await f.run("sync");
+          assert.equal(run.code, 3, run.stderr);
+          assert.equal(run.json.uploads, 1);
+          assert.match(run.stderr, /not valid UTF-8/);
+          assert.match(run.stderr, /S3 keys are at most 1024 bytes/);
+          assert.deepEqual((await moto.list(f.bucket)).map((object) => object.key), [
+            `${f.prefix}fine.txt`,
+          ]);
+        } finally {
+          await f.cleanup();
+        }
+      },
+    );
+
+    await t.step("throttling answers (503 SlowDown) are retried and the run succeeds", async () => {
+      const f = await Fixture.create(moto);
+      // A loopback proxy that answers the first PUT of every key with 503 SlowDown.
+      const throttled = new Set<string>();
+      let slowDowns = 0;
+      const proxy = Deno.serve(
+        { hostname: "127.0.0.1", port: 0, onListen() {} },
+        async (request) => {
+          const url = new URL(request.url);
+          if (request.method === "PUT" && !throttled.has(url.pathname)) {
+            throttled.add(url.pathname);
+            slowDowns++;
+            await request.body?.cancel();
+            return new Response(
+              "<Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message></Error>",
+              { status: 503, headers: { "content-type": "application/xml" } },
+            );
+          }
+          const target = `${moto.endpoint}${url.pathname}${url.search}`;
+          const body = request.body ? new Uint8Array(await request.arrayBuffer()) : undefined;
+          const response = await fetch(target, {
+            method: request.method,
+            headers: request.headers,
+            body,
+          });
+          return new Response(response.body, {
+            status: response.status,
+            headers: response.headers,
+          });
+        },
+      );
+      try {
+        await f.write({ "a.txt": "a", "b.txt": "bb", "c.txt": "ccc" });
+        const endpoint = `http://127.0.0.1:${proxy.addr.port}`;
+        const run = await f.run("sync", ["--endpoint-url", endpoint]);
+        assert.equal(run.code, 0, run.stderr);
+        assert.equal(run.json.uploads, 3);
+        assert.equal(slowDowns, 3);
+        assert.equal(requests(run.json, "PutObject"), 6, "each upload was sent twice");
+        await f.assertMirrors();
+      } finally {
+        await proxy.shutdown();
+        await f.cleanup();
+      }
+    });
+  } finally {
+    await moto.stop();
+  }
+});
