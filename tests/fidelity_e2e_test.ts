@@ -157,6 +157,66 @@ Deno.test("S3 fidelity against a real S3 server", async (t) => {
       },
     );
 
+    await t.step(
+      "a CopyObject answered 200 with an error inside is a failure; nothing is deleted",
+      async () => {
+        const f = await Fixture.create(moto);
+        let breakCopies = false;
+        const proxy = Deno.serve(
+          { hostname: "127.0.0.1", port: 0, onListen() {} },
+          async (request) => {
+            const url = new URL(request.url);
+            if (
+              breakCopies && request.method === "PUT" && request.headers.has("x-amz-copy-source")
+            ) {
+              await request.body?.cancel();
+              return new Response(
+                '<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>InternalError</Code><Message>We encountered an internal error.</Message></Error>',
+                { status: 200, headers: { "content-type": "application/xml" } },
+              );
+            }
+            const body = request.body ? new Uint8Array(await request.arrayBuffer()) : undefined;
+            const response = await fetch(`${moto.endpoint}${url.pathname}${url.search}`, {
+              method: request.method,
+              headers: request.headers,
+              body,
+            });
+            return new Response(response.body, {
+              status: response.status,
+              headers: response.headers,
+            });
+          },
+        );
+        try {
+          await f.write({ "a.txt": "keep me", "b.txt": "b" });
+          const viaProxy = ["--endpoint-url", `http://127.0.0.1:${proxy.addr.port}`];
+          await f.runOk("sync", viaProxy);
+          await Deno.rename(`${f.src}/a.txt`, `${f.src}/renamed.txt`);
+          breakCopies = true;
+          const run = await f.run("sync", [
+            "--endpoint-url",
+            `http://127.0.0.1:${proxy.addr.port}`,
+          ]);
+          assert.equal(run.code, 1, run.stderr);
+          assert.equal(run.json.moves, 0);
+          assert.equal(run.json.errors, 1, JSON.stringify(run.json) + run.stderr);
+          assert.match(run.stderr, /Cannot move "a\.txt" to "renamed\.txt".*internal error/i);
+          assert.equal(requests(run.json, "DeleteObjects"), 0);
+          assert.deepEqual((await moto.list(f.bucket)).map((object) => object.key).sort(), [
+            `${f.prefix}a.txt`,
+            `${f.prefix}b.txt`,
+          ]);
+          breakCopies = false;
+          const retry = await f.runOk("sync", viaProxy);
+          assert.equal(retry.json.moves, 1);
+          await f.assertMirrors();
+        } finally {
+          await proxy.shutdown();
+          await f.cleanup();
+        }
+      },
+    );
+
     await t.step("throttling answers (503 SlowDown) are retried and the run succeeds", async () => {
       const f = await Fixture.create(moto);
       // A loopback proxy that answers the first PUT of every key with 503 SlowDown.
