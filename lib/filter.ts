@@ -18,6 +18,7 @@ export const ALWAYS_EXCLUDED: readonly string[] = [
   `${STATE_DB_NAME}-wal`,
   `${STATE_DB_NAME}-shm`,
   `${STATE_DB_NAME}-journal`,
+  `${STATE_DB_NAME}.lock-*`,
   // The state of a directory synced on its own, nested in this one.
   `*/${STATE_DB_NAME}`,
   `*/${STATE_DB_NAME}-wal`,

@@ -32,6 +32,29 @@ export interface Output {
   readonly logPath?: string;
 }
 
+/**
+ * A URL with any user name, password or query removed, for logs and messages: secrets
+ * never reach a log file.
+ *
+ * @example
+ * ```ts
+ * redactUrl("https://key:secret@minio.local:9000/?token=x"); // "https://***@minio.local:9000/"
+ * ```
+ */
+export function redactUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    const hadUser = parsed.username !== "" || parsed.password !== "";
+    parsed.username = "";
+    parsed.password = "";
+    parsed.search = "";
+    const text = parsed.toString();
+    return hadUser ? text.replace("://", "://***@") : text;
+  } catch {
+    return url.replace(/\/\/[^@/]*@/, "//***@");
+  }
+}
+
 /** Default log folder: `~/.s3-smart-sync/logs`. */
 export function defaultLogDir(): string {
   const home = Deno.env.get("HOME") ?? Deno.env.get("USERPROFILE") ?? ".";

@@ -16,6 +16,7 @@ import {
 import { excluder, filter } from "./filter.ts";
 import { type Plan, plan, type RemoteEntry } from "./plan.ts";
 import { ARCHIVE_CLASSES, type DeferredRecord, parseRestore, updateArchiveLog } from "./archive.ts";
+import { acquireLock } from "./lock.ts";
 import { runPool } from "./pool.ts";
 import type { ObjectStore } from "./remote.ts";
 import { explainS3Error } from "./s3_errors.ts";
@@ -52,6 +53,8 @@ export interface TargetRunOptions {
   forceDelete?: boolean;
   /** `archive_restore_needed.log` to keep up to date with this target's deferred moves. */
   archiveLog?: string;
+  /** Before each move, compare the local file's MD5 with the object's ETag (where it is one). */
+  verifyMoves?: boolean;
 }
 
 /** Side effects the pipeline needs. */
@@ -91,6 +94,8 @@ export interface TargetReport {
    * neither their new path may be uploaded nor their old key deleted by anyone.
    */
   deferred: DeferredRecord[];
+  /** The lock of a run that died without releasing it was taken over (its pid, start). */
+  lockTakenOverFrom?: string;
 }
 
 /**
@@ -122,15 +127,24 @@ export async function runTarget(
     timings[phase] = Math.round(performance.now() - since);
     return performance.now();
   };
+  const targetKey = {
+    endpoint: options.endpoint,
+    bucket: location.bucket,
+    prefix: location.prefix,
+  };
+  // One run at a time per directory and target (dry runs only read).
+  const lock = dryRun ? undefined : acquireLock(localDir, targetKey);
   const pendingScan = startScan(localDir);
   let scanDone = false;
-  const state = StateStore.open(localDir, { readOnly: dryRun });
+  let state: StateStore;
   try {
-    const targetKey = {
-      endpoint: options.endpoint,
-      bucket: location.bucket,
-      prefix: location.prefix,
-    };
+    state = StateStore.open(localDir, { readOnly: dryRun });
+  } catch (error) {
+    pendingScan.cancel();
+    lock?.release();
+    throw error;
+  }
+  try {
     const targetId = state.target(targetKey);
     let phaseStart = performance.now();
     const previous = state.load(targetId);
@@ -237,6 +251,8 @@ export async function runTarget(
         concurrency: options.concurrency ?? 10,
         storageClass: options.storageClass,
         reporter: deps.reporter,
+        verifyMoves: options.verifyMoves,
+        movesOnly: mode === "moves",
       });
     }
     phaseStart = mark("plan", phaseStart);
@@ -271,10 +287,12 @@ export async function runTarget(
       dryRun,
       timings,
       deferred,
+      lockTakenOverFrom: lock?.tookOverFrom,
     };
   } finally {
     if (!scanDone) pendingScan.cancel();
     state.close();
+    lock?.release();
   }
 }
 

@@ -5,6 +5,7 @@
  * @module
  */
 import { errorMessage, OperationError, UsageError } from "./errors.ts";
+import { redactUrl } from "./log.ts";
 
 interface SdkError {
   name?: string;
@@ -64,7 +65,7 @@ export function explainS3Error(
 ): Error {
   const sdk = error as SdkError;
   const name = sdk.name ?? "";
-  const where = context.endpoint ? ` at ${context.endpoint}` : "";
+  const where = context.endpoint ? ` at ${redactUrl(context.endpoint)}` : "";
   if (name === "NoSuchBucket") {
     return new UsageError(
       `Bucket "${context.bucket}" does not exist${where}. Create it, or check the bucket name and --endpoint-url.`,

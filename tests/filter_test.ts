@@ -86,6 +86,7 @@ Deno.test("excluder() always excludes the state DB and its -wal, -shm and -journ
     `${STATE_DB_NAME}-journal`,
     `${STATE_DB_NAME}-shm`,
     `${STATE_DB_NAME}-wal`,
+    `${STATE_DB_NAME}.lock-*`,
   ]);
   // A directory synced on its own, nested in this one, keeps its state out of S3 too.
   assert.equal(excluder([])(`photos/${STATE_DB_NAME}`), true);

@@ -9,7 +9,7 @@ import { archiveLogPath } from "../archive.ts";
 import { errorMessage, type ExitCodeValue, UsageError } from "../errors.ts";
 import type { ExecutionReporter } from "../execute.ts";
 import { formatBytes } from "../format.ts";
-import { defaultLogDir, type Output, RunLog } from "../log.ts";
+import { defaultLogDir, type Output, redactUrl, RunLog } from "../log.ts";
 import type { ObjectStore } from "../remote.ts";
 import { exitCodeOf, type JsonSummary, jsonSummary, summaryLines } from "../report.ts";
 import { runTarget } from "../run_target.ts";
@@ -48,6 +48,7 @@ export interface TargetCommandOptions {
   logDir: string;
   maxDelete?: number;
   forceDelete: boolean;
+  verifyMoves: boolean;
 }
 
 /** Options every command understands. */
@@ -66,6 +67,7 @@ export const COMMON_OPTIONS = {
   "log-dir": { type: "string" },
   "max-delete": { type: "string" },
   "force-delete": { type: "boolean" },
+  "verify-moves": { type: "boolean" },
   sse: { type: "string" },
   "sse-kms-key-id": { type: "string" },
   "full-checksums": { type: "boolean" },
@@ -250,6 +252,7 @@ export function parseTargetCommand(
     logDir: values["log-dir"] ?? defaultLogDir(),
     maxDelete: parseCount(values["max-delete"], { name: "max-delete", min: 0, max: 1e12 }),
     forceDelete: values["force-delete"] ?? false,
+    verifyMoves: values["verify-moves"] ?? false,
   };
 }
 
@@ -290,6 +293,10 @@ function reporterFor(output: Output, listEachAction: boolean): ExecutionReporter
       line(`${verb[1]} ${action.key} (${action.reason}, ${formatBytes(action.file.size)})`),
     deleted: (action) => line(`${verb[2]} ${action.key} (${action.reason})`),
     failed: (failure) => output.error(failure.message),
+    verifyFailed: (step) =>
+      output.warn(
+        `"${step.to}" has the inode, size and mtime of "${step.from}" but other content (MD5 differs from its ETag): uploaded instead of moved`,
+      ),
   };
 }
 
@@ -312,7 +319,7 @@ export async function runTargetCommand(
     const dryRun = options.command === "status" || options.dryRun;
     output.log(
       `s3-smart-sync ${options.command} ${options.localDir} ${target}${
-        endpoint ? ` (endpoint ${endpoint})` : ""
+        endpoint ? ` (endpoint ${redactUrl(endpoint)})` : ""
       }${dryRun ? " [dry run]" : ""}`,
     );
     const store = await deps.openStore(options.connection, options.location.bucket);
@@ -329,7 +336,13 @@ export async function runTargetCommand(
       maxDelete: options.maxDelete,
       forceDelete: options.forceDelete,
       archiveLog: archiveLogPath(options.logDir),
+      verifyMoves: options.verifyMoves,
     }, { store, reporter: reporterFor(output, dryRun) });
+    if (report.lockTakenOverFrom) {
+      output.log(
+        `took over the lock of a run that ended without releasing it (${report.lockTakenOverFrom})`,
+      );
+    }
     for (const move of report.deferred) {
       output.detail(`deferred ${move.from} → ${move.to}: ${move.reason}`);
     }
