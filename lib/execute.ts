@@ -21,6 +21,7 @@ import {
   type UploadAction,
 } from "./plan.ts";
 import { runPool } from "./pool.ts";
+import { StoreUnreachableError } from "./unreachable_guard.ts";
 import type { ObjectStore } from "./remote.ts";
 import type { FileRecord, StateRecorder } from "./state.ts";
 
@@ -209,6 +210,7 @@ export class LiveExecutor implements Executor {
         try {
           failures = await store.deleteMany(batch.map((step) => prefix + step.from));
         } catch (error) {
+          if (error instanceof StoreUnreachableError) throw error;
           for (const step of batch) {
             this.#fail(outcome, {
               action: "move",
@@ -278,6 +280,7 @@ export class LiveExecutor implements Executor {
         });
         return true;
       } catch (error) {
+        if (error instanceof StoreUnreachableError) throw error;
         if (isArchivedError(error)) {
           // Intelligent-Tiering archive tiers do not show in a listing: S3 says so here.
           defer(
@@ -319,6 +322,7 @@ export class LiveExecutor implements Executor {
           try {
             failures = await store.deleteMany([prefix + step.from]);
           } catch (error) {
+            if (error instanceof StoreUnreachableError) throw error;
             failures = [{ key: step.from, message: errorMessage(error) }];
           }
           if (failures.length > 0) {
@@ -347,9 +351,33 @@ export class LiveExecutor implements Executor {
   }
 
   async #uploads(plan: Plan, outcome: Outcome): Promise<void> {
-    const { store, prefix, recorder, reporter, root } = this.options;
+    const { recorder, root } = this.options;
     const base = root.endsWith("/") ? root : root + "/";
     let records: FileRecord[] = [];
+    try {
+      await this.#uploadAll(plan, {
+        outcome,
+        base,
+        flush: (record) => {
+          records.push(record);
+          if (records.length >= RECORD_BATCH) {
+            recorder.apply({ upsert: records });
+            records = [];
+          }
+        },
+      });
+    } finally {
+      // Even when the run is stopped, what was uploaded is recorded.
+      recorder.apply({ upsert: records });
+    }
+  }
+
+  async #uploadAll(
+    plan: Plan,
+    context: { outcome: Outcome; base: string; flush: (record: FileRecord) => void },
+  ): Promise<void> {
+    const { store, prefix, reporter } = this.options;
+    const { outcome, base } = context;
     await runPool([...plan.uploads, ...this.#extraUploads], {
       concurrency: this.options.concurrency,
       worker: async (action) => {
@@ -364,6 +392,7 @@ export class LiveExecutor implements Executor {
             contentType: contentTypeOf(action.key),
           });
         } catch (error) {
+          if (error instanceof StoreUnreachableError) throw error;
           const unreadable = error instanceof Deno.errors.PermissionDenied ||
             error instanceof Deno.errors.NotFound;
           this.#fail(outcome, {
@@ -390,15 +419,10 @@ export class LiveExecutor implements Executor {
           (after.mtime?.getTime() ?? 0) === action.file.mtimeMs
         ) {
           const { dev, ino, size, mtimeMs } = action.file;
-          records.push({ path: action.key, dev, ino, size, mtimeMs, inS3: true });
-          if (records.length >= RECORD_BATCH) {
-            recorder.apply({ upsert: records });
-            records = [];
-          }
+          context.flush({ path: action.key, dev, ino, size, mtimeMs, inS3: true });
         }
       },
     });
-    recorder.apply({ upsert: records });
   }
 
   async #deletes(deletes: readonly DeleteAction[], outcome: Outcome): Promise<void> {
@@ -414,6 +438,7 @@ export class LiveExecutor implements Executor {
         try {
           failures = await store.deleteMany(batch.map((action) => prefix + action.key));
         } catch (error) {
+          if (error instanceof StoreUnreachableError) throw error;
           failures = batch.map((action) => ({
             key: prefix + action.key,
             message: errorMessage(error),

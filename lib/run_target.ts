@@ -17,6 +17,7 @@ import { excluder, filter } from "./filter.ts";
 import { type Plan, plan, type RemoteEntry } from "./plan.ts";
 import { ARCHIVE_CLASSES, type DeferredRecord, parseRestore, updateArchiveLog } from "./archive.ts";
 import { acquireLock } from "./lock.ts";
+import { guardUnreachable } from "./unreachable_guard.ts";
 import { runPool } from "./pool.ts";
 import type { ObjectStore } from "./remote.ts";
 import { explainS3Error } from "./s3_errors.ts";
@@ -115,8 +116,10 @@ export interface TargetReport {
  */
 export async function runTarget(
   options: TargetRunOptions,
-  deps: TargetRunDeps,
+  dependencies: TargetRunDeps,
 ): Promise<TargetReport> {
+  // Stop soon after S3 becomes unreachable rather than failing file after file.
+  const deps = { ...dependencies, store: guardUnreachable(dependencies.store) };
   const { localDir, location, mode } = options;
   assertDirectory(localDir);
   const dryRun = mode === "status" || (options.dryRun ?? false);

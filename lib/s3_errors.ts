@@ -33,6 +33,10 @@ const NETWORK_CODES = new Set([
   "EAI_AGAIN",
   "EPIPE",
   "TimeoutError",
+  "RequestTimeout",
+  "ECONNABORTED",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
 ]);
 
 function networkCode(error: unknown): string | undefined {
@@ -47,6 +51,11 @@ function networkCode(error: unknown): string | undefined {
     current = (current as SdkError).cause;
   }
   return undefined;
+}
+
+/** True when an error means S3 could not be reached (refused, reset, timed out, DNS). */
+export function isNetworkError(error: unknown): boolean {
+  return networkCode(error) !== undefined;
 }
 
 /**

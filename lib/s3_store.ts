@@ -70,6 +70,9 @@ export async function createS3Client(options: ConnectionOptions): Promise<S3Clie
   const endpoint = effectiveEndpoint(options);
   const config: S3ClientConfig = {
     maxAttempts: options.maxAttempts ?? 5,
+    // Without timeouts a server that stops answering would hang an unattended run
+    // forever. The request timeout is per socket inactivity, not per transfer.
+    requestHandler: { connectionTimeout: 10_000, requestTimeout: 120_000 },
     followRegionRedirects: endpoint === undefined,
   };
   if (options.profile) config.profile = options.profile;

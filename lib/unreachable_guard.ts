@@ -1,0 +1,64 @@
+/**
+ * Stops a run soon after S3 becomes unreachable, instead of failing every remaining
+ * file one by one after its retries. Wraps any {@linkcode ObjectStore}.
+ *
+ * @module
+ */
+import { errorMessage, OperationError } from "./errors.ts";
+import type { ObjectStore } from "./remote.ts";
+import { isNetworkError } from "./s3_errors.ts";
+
+/** Thrown by every call once the store has been found unreachable. */
+export class StoreUnreachableError extends OperationError {
+  override name = "StoreUnreachableError";
+}
+
+/**
+ * An {@linkcode ObjectStore} that counts consecutive network failures (each already
+ * retried by the SDK) and, past `threshold`, fails every further call at once with a
+ * {@linkcode StoreUnreachableError}.
+ *
+ * @example
+ * ```ts
+ * const store = guardUnreachable(new S3Store(client, "bucket"), { threshold: 3 });
+ * ```
+ */
+export function guardUnreachable(
+  store: ObjectStore,
+  options: { threshold?: number } = {},
+): ObjectStore {
+  const threshold = options.threshold ?? 3;
+  let consecutive = 0;
+  let tripped: StoreUnreachableError | undefined;
+  const guard = async <T>(call: () => Promise<T>): Promise<T> => {
+    if (tripped) throw tripped;
+    try {
+      const result = await call();
+      consecutive = 0;
+      return result;
+    } catch (error) {
+      if (!isNetworkError(error)) {
+        consecutive = 0;
+        throw error;
+      }
+      if (++consecutive >= threshold) {
+        tripped ??= new StoreUnreachableError(
+          `S3 became unreachable (${
+            errorMessage(error)
+          }); stopped after ${consecutive} failed requests in a row. Work done so far is recorded; run again when S3 is back.`,
+        );
+        throw tripped;
+      }
+      throw error;
+    }
+  };
+  return {
+    list: (prefix) => store.list(prefix),
+    upload: (key, file, uploadOptions) => guard(() => store.upload(key, file, uploadOptions)),
+    copy: (fromKey, toKey, copyOptions) => guard(() => store.copy(fromKey, toKey, copyOptions)),
+    deleteMany: (keys) => guard(() => store.deleteMany(keys)),
+    head: (key) => guard(() => store.head(key)),
+    restore: (key, restoreOptions) => guard(() => store.restore(key, restoreOptions)),
+    requestCounts: () => store.requestCounts(),
+  };
+}
