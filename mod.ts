@@ -26,12 +26,15 @@ export { ALWAYS_EXCLUDED, excluder, filter, globToRegExp, STATE_DB_NAME } from "
 export type { PathFilter } from "./lib/filter.ts";
 export { NullRecorder, SCHEMA_VERSION, StateStore } from "./lib/state.ts";
 export type { FileRecord, StateChange, StateRecorder, TargetKey } from "./lib/state.ts";
-export { matchesRemote, orderMoves, plan, summariseRenames, TEMP_FOLDER } from "./lib/plan.ts";
+export { matchesRemote, plan, TEMP_FOLDER } from "./lib/plan.ts";
+export { orderMoves } from "./lib/move_order.ts";
+export type { MoveStep } from "./lib/move_order.ts";
+export { summariseRenames } from "./lib/renames.ts";
+export type { FolderRename, RenameSummary } from "./lib/renames.ts";
 export type {
+  DeferredMove,
   DeleteAction,
-  FolderRename,
   MoveAction,
-  MoveStep,
   Plan,
   PlanInput,
   PlanOptions,
@@ -41,7 +44,8 @@ export type {
 export type { ObjectStore, RemoteObject } from "./lib/remote.ts";
 export { copySource, createS3Client, S3Store } from "./lib/s3_store.ts";
 export type { ConnectionOptions, S3StoreOptions } from "./lib/s3_store.ts";
-export { DryRunExecutor, LiveExecutor } from "./lib/execute.ts";
+export { LiveExecutor } from "./lib/execute.ts";
+export { DryRunExecutor } from "./lib/dry_run_executor.ts";
 export type { ExecutionReporter, Executor, Failure, Outcome } from "./lib/execute.ts";
 export { runTarget } from "./lib/run_target.ts";
 export type { TargetReport, TargetRunOptions } from "./lib/run_target.ts";

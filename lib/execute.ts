@@ -14,12 +14,11 @@ import { errorMessage } from "./errors.ts";
 import {
   type DeferredMove,
   type DeleteAction,
-  type MoveStep,
-  orderMoves,
   type Plan,
   TEMP_FOLDER,
   type UploadAction,
 } from "./plan.ts";
+import { type MoveStep, orderMoves } from "./move_order.ts";
 import { runPool } from "./pool.ts";
 import { StoreUnreachableError } from "./unreachable_guard.ts";
 import type { ObjectStore } from "./remote.ts";
@@ -477,36 +476,4 @@ export function describeCopyError(error: unknown): string {
     return "the source object no longer exists in S3";
   }
   return errorMessage(error);
-}
-
-/**
- * An executor that changes nothing: it reports every action of the plan as if it had
- * been done, so `--dry-run` and `status` print exactly what a real run would do.
- */
-export class DryRunExecutor implements Executor {
-  constructor(private readonly reporter: ExecutionReporter = {}) {}
-
-  execute(plan: Plan): Promise<Outcome> {
-    const outcome = emptyOutcome();
-    let temp = 0;
-    for (const sequence of orderMoves(plan.moves, () => `${TEMP_FOLDER}dry-run-${++temp}`)) {
-      for (const step of sequence) {
-        if (!step.viaTemp || step.file) {
-          outcome.moves.push(step);
-          outcome.bytesMovedServerSide += step.size;
-        }
-        this.reporter.moved?.(step);
-      }
-    }
-    for (const action of plan.uploads) {
-      outcome.uploads.push(action);
-      outcome.bytesUploaded += action.file.size;
-      this.reporter.uploaded?.(action);
-    }
-    for (const action of plan.deletes) {
-      outcome.deletes.push(action);
-      this.reporter.deleted?.(action);
-    }
-    return Promise.resolve(outcome);
-  }
 }

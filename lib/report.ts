@@ -5,7 +5,7 @@
  */
 import { ExitCode, type ExitCodeValue } from "./errors.ts";
 import { formatBytes, formatCount, formatDuration } from "./format.ts";
-import { summariseRenames } from "./plan.ts";
+import { summariseRenames } from "./renames.ts";
 import type { TargetReport } from "./run_target.ts";
 
 /** The `--json` object printed when a command ends. */

@@ -6,13 +6,8 @@
  */
 import { deleteGuard } from "./delete_guard.ts";
 import { UsageError } from "./errors.ts";
-import {
-  DryRunExecutor,
-  type ExecutionReporter,
-  type Executor,
-  LiveExecutor,
-  type Outcome,
-} from "./execute.ts";
+import { DryRunExecutor } from "./dry_run_executor.ts";
+import { type ExecutionReporter, type Executor, LiveExecutor, type Outcome } from "./execute.ts";
 import { excluder, filter } from "./filter.ts";
 import { type Plan, plan, type RemoteEntry } from "./plan.ts";
 import { ARCHIVE_CLASSES, type DeferredRecord, parseRestore, updateArchiveLog } from "./archive.ts";

@@ -1,14 +1,14 @@
 import assert from "node:assert/strict";
 import {
   type MoveAction,
-  orderMoves,
   type Plan,
   plan,
   type PlanOptions,
   type RemoteEntry,
-  summariseRenames,
   TEMP_FOLDER,
 } from "../lib/plan.ts";
+import { orderMoves } from "../lib/move_order.ts";
+import { summariseRenames } from "../lib/renames.ts";
 import type { LocalFile } from "../lib/scan.ts";
 import type { FileRecord } from "../lib/state.ts";
 
