@@ -38,6 +38,8 @@ export interface Failure {
 
 /** Receives each completed action, for logs and progress. */
 export interface ExecutionReporter {
+  /** The plan is about to be executed (totals for progress displays). */
+  planned?(plan: Plan): void;
   /** A move (or a step of a swap) completed. */
   moved?(step: MoveStep): void;
   /** An upload completed. */

@@ -254,6 +254,7 @@ export async function runTarget(
       });
     }
     phaseStart = mark("plan", phaseStart);
+    deps.reporter?.planned?.(result);
     const outcome = await executor.execute(result);
     mark("execute", phaseStart);
     let deferred: DeferredRecord[] = result.deferred.map((move) => ({

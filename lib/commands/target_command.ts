@@ -12,6 +12,7 @@ import { formatBytes } from "../format.ts";
 import { defaultLogDir, type Output, redactUrl, RunLog } from "../log.ts";
 import type { ObjectStore } from "../remote.ts";
 import { exitCodeOf, type JsonSummary, jsonSummary, summaryLines } from "../report.ts";
+import { withProgress } from "../progress.ts";
 import { runTarget } from "../run_target.ts";
 import { type ConnectionOptions, createS3Client, effectiveEndpoint, S3Store } from "../s3_store.ts";
 import { formatS3Url, parseS3Url, type S3Location } from "../target.ts";
@@ -323,6 +324,9 @@ export async function runTargetCommand(
       }${dryRun ? " [dry run]" : ""}`,
     );
     const store = await deps.openStore(options.connection, options.location.bucket);
+    const reporter = withProgress(reporterFor(output, dryRun), {
+      enabled: !dryRun && !options.quiet && !options.json && Deno.stderr.isTerminal(),
+    });
     const report = await runTarget({
       localDir: options.localDir,
       location: options.location,
@@ -337,7 +341,7 @@ export async function runTargetCommand(
       forceDelete: options.forceDelete,
       archiveLog: archiveLogPath(options.logDir),
       verifyMoves: options.verifyMoves,
-    }, { store, reporter: reporterFor(output, dryRun) });
+    }, { store, reporter }).finally(() => reporter.stop());
     if (report.lockTakenOverFrom) {
       output.log(
         `took over the lock of a run that ended without releasing it (${report.lockTakenOverFrom})`,
