@@ -5,6 +5,7 @@
  * @module
  */
 import { MAIN_HELP } from "./lib/commands/help.ts";
+import { init } from "./lib/commands/init.ts";
 import { moves } from "./lib/commands/moves.ts";
 import { restore } from "./lib/commands/restore.ts";
 import { restoreStatus } from "./lib/commands/restore_status.ts";
@@ -20,6 +21,7 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<CommandResult>> = {
   status,
   restore,
   "restore-status": restoreStatus,
+  init,
 };
 
 /** Runs the CLI with `args` and returns the exit code. */
