@@ -1,0 +1,220 @@
+/**
+ * The `aws s3 sync` step of `batch`: its argument vector (excludes for the state DB
+ * and for deferred moves), reading its output, and spawning it without a shell.
+ *
+ * @module
+ */
+import { OperationError } from "./errors.ts";
+import { STATE_DB_NAME } from "./filter.ts";
+import { formatS3Url, type S3Location } from "./target.ts";
+
+/** Patterns that keep the state DB and its side files away from `aws s3 sync`. */
+export const AWS_STATE_EXCLUDES: readonly string[] = [
+  `${STATE_DB_NAME}*`,
+  `*/${STATE_DB_NAME}*`,
+];
+
+/**
+ * Escapes the fnmatch metacharacters `*`, `?` and `[` of a literal path, so that an
+ * `--exclude` matches exactly that path.
+ *
+ * @example
+ * ```ts
+ * escapeGlob("best [2024]/a*.jpg"); // "best [[]2024]/a[*].jpg"
+ * ```
+ */
+export function escapeGlob(path: string): string {
+  return path.replace(/[*?[]/g, "[$&]");
+}
+
+/** What goes on the `aws s3 sync` command line besides the source and destination. */
+export interface AwsSyncArgOptions {
+  /** The target's exclude patterns, passed as they are. */
+  excludes?: readonly string[];
+  /**
+   * Moves waiting for a restore, relative to the prefix: neither the new path may be
+   * uploaded nor the old key deleted, so both are excluded literally.
+   */
+  deferred?: ReadonlyArray<{ from: string; to: string }>;
+  /** `--endpoint-url`. */
+  endpoint?: string;
+  /** `--profile`. */
+  profile?: string;
+  /** `--region`. */
+  region?: string;
+  /** `--storage-class`. */
+  storageClass?: string;
+  /** `--dryrun`: aws lists what it would do. */
+  dryRun?: boolean;
+}
+
+/** Largest command line passed to `aws`, in bytes: Linux refuses ~2 MiB of arguments. */
+export const MAX_ARGV_BYTES = 1_500_000;
+
+/**
+ * Builds the argument vector of `aws s3 sync <localPath> s3://bucket/prefix --delete`
+ * (without "aws" itself).
+ *
+ * @throws {OperationError} when the excludes make the command line too long for the
+ *   system (many thousands of deferred moves).
+ *
+ * @example
+ * ```ts
+ * awsSyncArgs("/volume1/photos", { bucket: "backup", prefix: "photos/" }, { excludes: ["*.tmp"] });
+ * // ["s3", "sync", "/volume1/photos", "s3://backup/photos/", "--delete", "--no-progress",
+ * //  "--exclude", "*.tmp", "--exclude", ".s3-smart-sync.db*", "--exclude", "*\/.s3-smart-sync.db*"]
+ * ```
+ */
+export function awsSyncArgs(
+  localPath: string,
+  location: S3Location,
+  options: AwsSyncArgOptions = {},
+): string[] {
+  const args = ["s3", "sync", localPath, formatS3Url(location), "--delete", "--no-progress"];
+  // Same reading of a leading "./" or "/" as the moves engine's excluder.
+  const patterns = [
+    ...(options.excludes ?? []).map((pattern) => pattern.replace(/^\.?\/+/, "")),
+    ...AWS_STATE_EXCLUDES,
+  ];
+  const literal = new Set<string>();
+  for (const move of options.deferred ?? []) {
+    literal.add(move.to);
+    literal.add(move.from);
+  }
+  patterns.push(...[...literal].map(escapeGlob));
+  for (const pattern of patterns) args.push("--exclude", pattern);
+  if (options.endpoint) args.push("--endpoint-url", options.endpoint);
+  if (options.profile) args.push("--profile", options.profile);
+  if (options.region) args.push("--region", options.region);
+  if (options.storageClass) args.push("--storage-class", options.storageClass);
+  if (options.dryRun) args.push("--dryrun");
+  const bytes = args.reduce((sum, arg) => sum + new TextEncoder().encode(arg).length + 1, 0);
+  if (bytes > MAX_ARGV_BYTES) {
+    throw new OperationError(
+      `Cannot run aws s3 sync for ${localPath}: excluding ${literal.size} paths of deferred moves makes its command line ${bytes} bytes long. Restore the archived objects first ("s3-smart-sync restore"), or use --engine native.`,
+    );
+  }
+  return args;
+}
+
+/** What `aws s3 sync` reported doing, counted from its output lines. */
+export interface AwsCounts {
+  /** "upload:" lines. */
+  uploads: number;
+  /** "delete:" lines. */
+  deletes: number;
+  /** "copy:" lines. */
+  copies: number;
+}
+
+/**
+ * Reads one line of `aws s3 sync` output: the action it reports ("upload", "delete"
+ * or "copy", also with `--dryrun`'s "(dryrun) " in front), or undefined.
+ *
+ * @example
+ * ```ts
+ * awsAction("upload: photos/a.jpg to s3://backup/photos/a.jpg"); // "upload"
+ * awsAction("upload failed: photos/b.jpg to s3://backup/photos/b.jpg ..."); // undefined
+ * ```
+ */
+export function awsAction(line: string): "upload" | "delete" | "copy" | undefined {
+  const match = /^(?:\(dryrun\) )?(upload|delete|copy): /.exec(line);
+  return match?.[1] as "upload" | "delete" | "copy" | undefined;
+}
+
+/** Adds a line's action to the counts. */
+export function countAwsLine(counts: AwsCounts, line: string): void {
+  const action = awsAction(line);
+  if (action === "upload") counts.uploads++;
+  else if (action === "delete") counts.deletes++;
+  else if (action === "copy") counts.copies++;
+}
+
+/** Runs the `aws` program; swappable in tests. */
+export interface AwsRunner {
+  /** Where `aws` is, or undefined when it is not on PATH. */
+  locate(): string | undefined;
+  /**
+   * Runs `aws` with `args` (no shell) and returns its exit code, handing over each
+   * output line as it comes.
+   */
+  run(
+    args: string[],
+    options: { onLine(line: string, stream: "stdout" | "stderr"): void },
+  ): Promise<number>;
+}
+
+/** Says that `aws` is missing and names `--engine native`. */
+export const AWS_MISSING =
+  'The "aws" command (AWS CLI) was not found on PATH. Install it (e.g. "pip install awscli"), ' +
+  'or run batch with "--engine native" to use the built-in sync instead, which needs nothing else installed.';
+
+/**
+ * Finds an executable on PATH, as a shell would.
+ *
+ * @example
+ * ```ts
+ * findOnPath("aws"); // "/usr/local/bin/aws"
+ * ```
+ */
+export function findOnPath(
+  name: string,
+  options: { path?: string } = {},
+): string | undefined {
+  const windows = Deno.build.os === "windows";
+  const dirs = (options.path ?? Deno.env.get("PATH") ?? "").split(windows ? ";" : ":");
+  const suffixes = windows
+    ? ["", ...(Deno.env.get("PATHEXT") ?? ".EXE;.CMD;.BAT").split(";")]
+    : [""];
+  for (const dir of dirs) {
+    if (dir === "") continue;
+    for (const suffix of suffixes) {
+      const candidate = `${dir}/${name}${suffix}`;
+      try {
+        const info = Deno.statSync(candidate);
+        if (info.isFile && (windows || ((info.mode ?? 0) & 0o111) !== 0)) return candidate;
+      } catch {
+        // not here
+      }
+    }
+  }
+  return undefined;
+}
+
+async function readLines(
+  stream: ReadableStream<Uint8Array>,
+  onLine: (line: string) => void,
+): Promise<void> {
+  let buffered = "";
+  for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
+    buffered += chunk;
+    const lines = buffered.split(/\r?\n|\r/);
+    buffered = lines.pop()!;
+    for (const line of lines) if (line !== "") onLine(line);
+  }
+  if (buffered !== "") onLine(buffered);
+}
+
+/** The real `aws`, found on PATH and started with an argument vector. */
+export const systemAws: AwsRunner = {
+  locate: () => findOnPath("aws"),
+  async run(args, options) {
+    let child: Deno.ChildProcess;
+    try {
+      child = new Deno.Command("aws", {
+        args,
+        stdin: "null",
+        stdout: "piped",
+        stderr: "piped",
+      }).spawn();
+    } catch (error) {
+      if (error instanceof Deno.errors.NotFound) throw new OperationError(AWS_MISSING);
+      throw error;
+    }
+    await Promise.all([
+      readLines(child.stdout, (line) => options.onLine(line, "stdout")),
+      readLines(child.stderr, (line) => options.onLine(line, "stderr")),
+    ]);
+    return (await child.status).code;
+  },
+};

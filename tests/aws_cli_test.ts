@@ -1,0 +1,128 @@
+/**
+ * Unit tests of the `aws s3 sync` command line builder and output reader.
+ */
+import assert from "node:assert/strict";
+import {
+  awsAction,
+  awsSyncArgs,
+  countAwsLine,
+  escapeGlob,
+  findOnPath,
+  MAX_ARGV_BYTES,
+} from "../lib/aws_cli.ts";
+import { OperationError } from "../lib/errors.ts";
+import { globToRegExp } from "../lib/filter.ts";
+
+function excludesOf(args: string[]): string[] {
+  return args.flatMap((arg, i) => args[i - 1] === "--exclude" ? [arg] : []);
+}
+
+Deno.test("awsSyncArgs() builds sync --delete with the state DB excluded", () => {
+  assert.deepEqual(awsSyncArgs("/volume1/photos", { bucket: "backup", prefix: "photos/" }), [
+    "s3",
+    "sync",
+    "/volume1/photos",
+    "s3://backup/photos/",
+    "--delete",
+    "--no-progress",
+    "--exclude",
+    ".s3-smart-sync.db*",
+    "--exclude",
+    "*/.s3-smart-sync.db*",
+  ]);
+  assert.equal(awsSyncArgs("/d", { bucket: "backup", prefix: "" })[3], "s3://backup/");
+});
+
+Deno.test("awsSyncArgs() passes each configured exclude and the connection options", () => {
+  const args = awsSyncArgs("/volume1/photos", { bucket: "backup", prefix: "p/" }, {
+    excludes: ["*.tmp", "./@eaDir/*", "has space/*"],
+    endpoint: "http://127.0.0.1:9000",
+    profile: "nas",
+    region: "eu-west-1",
+    storageClass: "DEEP_ARCHIVE",
+    dryRun: true,
+  });
+  assert.deepEqual(excludesOf(args), [
+    "*.tmp",
+    "@eaDir/*",
+    "has space/*",
+    ".s3-smart-sync.db*",
+    "*/.s3-smart-sync.db*",
+  ]);
+  const tail = args.slice(args.lastIndexOf("--exclude") + 2);
+  assert.deepEqual(tail, [
+    "--endpoint-url",
+    "http://127.0.0.1:9000",
+    "--profile",
+    "nas",
+    "--region",
+    "eu-west-1",
+    "--storage-class",
+    "DEEP_ARCHIVE",
+    "--dryrun",
+  ]);
+});
+
+Deno.test("awsSyncArgs() excludes the new path and old key of each deferred move literally", () => {
+  const args = awsSyncArgs("/v", { bucket: "backup", prefix: "" }, {
+    deferred: [
+      { from: "best [2024]/a*.jpg", to: "best/a?.jpg" },
+      { from: "x.jpg", to: "best/a?.jpg" },
+    ],
+  });
+  const literal = excludesOf(args).slice(2);
+  assert.deepEqual(literal, ["best/a[?].jpg", "best [[]2024]/a[*].jpg", "x.jpg"]);
+  // Each pattern matches exactly its path, as aws's fnmatch reads it.
+  assert.ok(globToRegExp(literal[1]!).test("best [2024]/a*.jpg"));
+  assert.ok(!globToRegExp(literal[1]!).test("best 2/a-x.jpg"));
+  assert.ok(globToRegExp(literal[0]!).test("best/a?.jpg"));
+  assert.ok(!globToRegExp(literal[0]!).test("best/ab.jpg"));
+});
+
+Deno.test("escapeGlob() wraps *, ? and [ in brackets and leaves ] alone", () => {
+  assert.equal(escapeGlob("a*b?c[d]e"), "a[*]b[?]c[[]d]e");
+  assert.equal(escapeGlob("plain/path.txt"), "plain/path.txt");
+});
+
+Deno.test("awsSyncArgs() refuses a command line too long for the system", () => {
+  const deferred = Array.from({ length: 20_000 }, (_, i) => ({
+    from: `old/${"x".repeat(40)}/${i}.jpg`,
+    to: `new/${"y".repeat(40)}/${i}.jpg`,
+  }));
+  assert.throws(
+    () => awsSyncArgs("/v", { bucket: "backup", prefix: "" }, { deferred }),
+    (error: unknown) =>
+      error instanceof OperationError && /40000 paths.*--engine native/.test(error.message),
+  );
+  assert.ok(MAX_ARGV_BYTES < 2 * 1024 * 1024);
+});
+
+Deno.test("awsAction() reads upload, delete and copy lines, also with --dryrun", () => {
+  assert.equal(awsAction("upload: src/a.txt to s3://b/p/a.txt"), "upload");
+  assert.equal(awsAction("(dryrun) upload: src/a.txt to s3://b/p/a.txt"), "upload");
+  assert.equal(awsAction("delete: s3://b/p/old.txt"), "delete");
+  assert.equal(awsAction("copy: s3://b/x to s3://b/y"), "copy");
+  assert.equal(awsAction("upload failed: src/a.txt to s3://b/p/a.txt An error"), undefined);
+  assert.equal(awsAction("warning: Skipping file /x. File does not exist."), undefined);
+  const counts = { uploads: 0, deletes: 0, copies: 0 };
+  for (
+    const line of ["upload: a to s3://b/a", "upload: c to s3://b/c", "delete: s3://b/d", "x"]
+  ) countAwsLine(counts, line);
+  assert.deepEqual(counts, { uploads: 2, deletes: 1, copies: 0 });
+});
+
+Deno.test("findOnPath() finds executables only, in PATH order", () => {
+  const dir = Deno.makeTempDirSync();
+  try {
+    Deno.mkdirSync(`${dir}/a`);
+    Deno.mkdirSync(`${dir}/b`);
+    Deno.writeTextFileSync(`${dir}/a/tool`, "not executable");
+    Deno.writeTextFileSync(`${dir}/b/tool`, "#!/bin/sh\n", { mode: 0o755 });
+    Deno.chmodSync(`${dir}/b/tool`, 0o755);
+    assert.equal(findOnPath("tool", { path: `${dir}/a:${dir}/b` }), `${dir}/b/tool`);
+    assert.equal(findOnPath("tool", { path: `${dir}/a` }), undefined);
+    assert.equal(findOnPath("tool", { path: "" }), undefined);
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+});
