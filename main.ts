@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { batch } from "./lib/commands/batch.ts";
 import { MAIN_HELP } from "./lib/commands/help.ts";
 import { init } from "./lib/commands/init.ts";
 import { moves } from "./lib/commands/moves.ts";
@@ -22,6 +23,7 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<CommandResult>> = {
   restore,
   "restore-status": restoreStatus,
   init,
+  batch,
 };
 
 /** Runs the CLI with `args` and returns the exit code. */

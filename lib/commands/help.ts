@@ -52,6 +52,7 @@ Usage:
   s3-smart-sync status  <local_dir> <s3://bucket[/prefix]>   what sync would do; changes nothing
   s3-smart-sync restore [--days N] [--tier T]              start restores for objects that deferred moves need
   s3-smart-sync restore-status                             progress of those restores
+  s3-smart-sync batch   [--config FILE] [--dry-run]        for each config target: moves, then aws s3 sync
   s3-smart-sync init    [--config FILE] [--force]          write a commented sample batch config
 
 Run "s3-smart-sync COMMAND --help" for a command's options.

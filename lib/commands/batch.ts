@@ -1,0 +1,449 @@
+/**
+ * `batch [--config FILE]`: for each target of the config file, server-side moves, then
+ * `aws s3 sync --delete` (or the built-in sync with `--engine native`), and a table.
+ *
+ * @module
+ */
+import { archiveLogPath } from "../archive.ts";
+import { AWS_MISSING, type AwsRunner, awsSyncArgs, countAwsLine, systemAws } from "../aws_cli.ts";
+import { type BatchTarget, defaultConfigPath, readConfig } from "../config.ts";
+import { errorMessage, ExitCode, type ExitCodeValue, UsageError } from "../errors.ts";
+import type { ExecutionReporter } from "../execute.ts";
+import { formatCount, formatDuration } from "../format.ts";
+import { defaultLogDir, type Output, redactUrl, RunLog } from "../log.ts";
+import { exitCodeOf, type JsonSummary, jsonSummary, summaryLines } from "../report.ts";
+import { runTarget } from "../run_target.ts";
+import { type ConnectionOptions, effectiveEndpoint } from "../s3_store.ts";
+import { formatS3Url } from "../target.ts";
+import {
+  type CommandResult,
+  defaultDeps,
+  parseCommandArgs,
+  parseConnection,
+  parseCount,
+  parseStorageClass,
+  type TargetCommandDeps,
+} from "./target_command.ts";
+
+/** Help text of `batch`. */
+export const BATCH_HELP = `Usage: s3-smart-sync batch [--config FILE] [options]
+
+For each target line of the config file (default ~/.s3-smart-sync.conf; "s3-smart-sync init"
+writes a commented sample), in order:
+  1. move the objects of renamed files and folders server-side, as "s3-smart-sync moves";
+  2. run "aws s3 sync <local_path> s3://bucket/prefix --delete" with the target's excludes,
+     the state DB and the paths of moves waiting for an archive restore excluded (so aws
+     neither uploads their new path nor deletes their old key).
+A failing target does not stop the others. At the end a table shows each target.
+
+  --config FILE             the config file (default ~/.s3-smart-sync.conf)
+  --engine aws|native       aws (default): the AWS CLI's "aws s3 sync", which must be on PATH;
+                            native: the built-in "sync --delete" instead, nothing else needed
+  --dry-run                 moves run dry and aws gets --dryrun: nothing is changed
+  --storage-class CLASS     storage class of uploads (passed to aws)
+  --endpoint-url URL        S3-compatible server (passed to aws; also AWS_ENDPOINT_URL_S3)
+  --profile NAME, --region REGION
+                            passed to aws as well
+  --concurrency N           S3 requests in flight at most during moves (default 10)
+  --json                    one JSON object: a "targets" array and the totals
+  -q, --quiet               print only warnings and errors
+  -v, --verbose             print every action, and aws's output
+  --log-dir DIR             folder for run logs (default ~/.s3-smart-sync/logs); aws's output
+                            goes to the run log too
+  -h, --help                this help
+
+Exit codes: the worst of the targets: 1 a target failed (a move, S3, or aws exited 1);
+3 something needs the user (moves wait for archive restores, aws skipped files: its exit 2);
+0 all done. 2: the config or the command line is wrong, or aws is missing (nothing changed).`;
+
+const OPTIONS = {
+  config: { type: "string" },
+  engine: { type: "string" },
+  "dry-run": { type: "boolean" },
+  "storage-class": { type: "string" },
+  concurrency: { type: "string" },
+  "endpoint-url": { type: "string" },
+  profile: { type: "string" },
+  region: { type: "string" },
+  json: { type: "boolean" },
+  quiet: { type: "boolean", short: "q" },
+  verbose: { type: "boolean", short: "v" },
+  "log-dir": { type: "string" },
+  help: { type: "boolean", short: "h" },
+} as const;
+
+/** Options of `batch`, parsed. */
+export interface BatchOptions {
+  configPath: string;
+  engine: "aws" | "native";
+  dryRun: boolean;
+  storageClass?: string;
+  concurrency: number;
+  connection: ConnectionOptions;
+  json: boolean;
+  quiet: boolean;
+  verbose: boolean;
+  logDir: string;
+}
+
+/**
+ * Parses `batch`'s argv (the config file is read by {@linkcode runBatch}); "help" for --help.
+ *
+ * @throws {UsageError} on an argument, an unknown option or a bad option value.
+ */
+export function parseBatch(argv: string[]): BatchOptions | "help" {
+  const { values, positionals } = parseCommandArgs("batch", { argv, options: OPTIONS });
+  if (values.help) return "help";
+  if (positionals.length > 0) {
+    throw new UsageError(
+      `"batch" takes no arguments, but got "${
+        positionals[0]
+      }": its targets come from the config file (--config FILE).`,
+    );
+  }
+  const engine = values.engine ?? "aws";
+  if (engine !== "aws" && engine !== "native") {
+    throw new UsageError(`--engine takes aws or native, not "${engine}".`);
+  }
+  return {
+    configPath: values.config ?? defaultConfigPath(),
+    engine,
+    dryRun: values["dry-run"] ?? false,
+    storageClass: parseStorageClass(values["storage-class"]),
+    concurrency: parseCount(values.concurrency, { name: "concurrency", min: 1, max: 256 }) ?? 10,
+    connection: parseConnection(values),
+    json: values.json ?? false,
+    quiet: values.quiet ?? false,
+    verbose: values.verbose ?? false,
+    logDir: values["log-dir"] ?? defaultLogDir(),
+  };
+}
+
+/** Side effects of `batch`: the S3 store and the `aws` program. */
+export interface BatchDeps extends TargetCommandDeps {
+  /** Locates and runs `aws`. */
+  aws: AwsRunner;
+}
+
+/** Default dependencies: a real S3 client and the `aws` on PATH. */
+export const defaultBatchDeps: BatchDeps = { ...defaultDeps, aws: systemAws };
+
+/** What `aws s3 sync` did for a target. */
+interface AwsResult {
+  exitCode?: number;
+  uploads: number;
+  deletes: number;
+  /** Why it was not run, or why it failed. */
+  note?: string;
+}
+
+/** The outcome of one target. */
+interface TargetResult {
+  target: BatchTarget;
+  summary?: JsonSummary;
+  aws?: AwsResult;
+  error?: string;
+  exitCode: ExitCodeValue;
+  durationMs: number;
+}
+
+function worst(codes: number[]): ExitCodeValue {
+  if (codes.includes(ExitCode.failure)) return ExitCode.failure;
+  return codes.includes(ExitCode.attention) ? ExitCode.attention : ExitCode.ok;
+}
+
+function reporterFor(output: Output, dryRun: boolean): ExecutionReporter {
+  const would = dryRun ? "would " : "";
+  return {
+    moved: (step) => output.detail(`${would}move ${step.originalFrom ?? step.from} → ${step.to}`),
+    uploaded: (action) => output.detail(`${would}upload ${action.key} (${action.reason})`),
+    deleted: (action) => output.detail(`${would}delete ${action.key} (${action.reason})`),
+    failed: (failure) => output.error(failure.message),
+  };
+}
+
+function quoteArg(arg: string): string {
+  return /^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`;
+}
+
+async function runAwsSync(
+  target: BatchTarget,
+  context: {
+    options: BatchOptions;
+    deps: BatchDeps;
+    output: Output;
+    deferred: ReadonlyArray<{ from: string; to: string }>;
+  },
+): Promise<AwsResult> {
+  const { options, output } = context;
+  const result: AwsResult = { uploads: 0, deletes: 0 };
+  const endpoint = effectiveEndpoint(options.connection);
+  const args = awsSyncArgs(target.localPath, target.location, {
+    excludes: target.excludes,
+    deferred: context.deferred,
+    endpoint,
+    profile: options.connection.profile,
+    region: options.connection.region ?? Deno.env.get("AWS_REGION"),
+    storageClass: options.storageClass,
+    dryRun: options.dryRun,
+  });
+  const shown = args.map((arg) => arg === endpoint ? redactUrl(arg) : arg);
+  output.log(`running: aws ${shown.map(quoteArg).join(" ")}`);
+  const errors: string[] = [];
+  const counts = { uploads: 0, deletes: 0, copies: 0 };
+  result.exitCode = await context.deps.aws.run(args, {
+    onLine(line, stream) {
+      output.detail(`aws: ${line}`);
+      if (stream === "stdout") countAwsLine(counts, line);
+      else errors.push(line);
+    },
+  });
+  result.uploads = counts.uploads;
+  result.deletes = counts.deletes;
+  const detail = errors.slice(-5).join("\n");
+  if (result.exitCode === 2) {
+    result.note = "files skipped";
+    output.warn(`aws s3 sync skipped files of ${target.localPath} (exit 2)\n${detail}`.trim());
+  } else if (result.exitCode !== 0) {
+    result.note = `exit ${result.exitCode}`;
+    output.error(`aws s3 sync failed for ${target.localPath} (exit ${result.exitCode})\n${detail}`);
+  }
+  return result;
+}
+
+async function runOne(
+  target: BatchTarget,
+  context: { options: BatchOptions; deps: BatchDeps; output: Output },
+): Promise<TargetResult> {
+  const { options, deps, output } = context;
+  const started = performance.now();
+  const url = formatS3Url(target.location);
+  const native = options.engine === "native";
+  output.info(`${target.localPath} → ${url}${options.dryRun ? " [dry run]" : ""}`);
+  try {
+    const store = await deps.openStore(options.connection, target.location.bucket);
+    const report = await runTarget({
+      localDir: target.localPath,
+      location: target.location,
+      endpoint: effectiveEndpoint(options.connection) ?? "",
+      mode: native ? "sync" : "moves",
+      deleteRemote: native,
+      dryRun: options.dryRun,
+      excludes: target.excludes,
+      concurrency: options.concurrency,
+      storageClass: options.storageClass,
+      archiveLog: archiveLogPath(options.logDir),
+    }, { store, reporter: reporterFor(output, options.dryRun) });
+    for (const move of report.deferred) {
+      output.detail(`deferred ${move.from} → ${move.to}: ${move.reason}`);
+    }
+    for (const entry of [...report.scanSkipped, ...report.plan.skipped]) {
+      output.detail(`skipped ${entry.path}: ${entry.reason}`);
+    }
+    const summary = jsonSummary(report, {
+      command: native ? "sync" : "moves",
+      local: target.localPath,
+      target: url,
+      requests: store.requestCounts(),
+      durationMs: performance.now() - started,
+    });
+    for (const line of summaryLines(summary)) output.detail(`  ${line}`);
+    const codes: number[] = [exitCodeOf(report)];
+    let aws: AwsResult | undefined;
+    if (!native && report.localFiles === 0 && report.remoteObjects > 0) {
+      aws = { uploads: 0, deletes: 0, note: "not run: local directory empty" };
+      output.error(
+        `${target.localPath} has no files but ${report.remoteObjects} objects are under ${url}: is the volume mounted? aws s3 sync --delete was not run for it.`,
+      );
+      codes.push(ExitCode.failure);
+    } else if (!native) {
+      aws = await runAwsSync(target, { ...context, deferred: report.deferred });
+      codes.push(aws.exitCode === 0 ? 0 : aws.exitCode === 2 ? 3 : 1);
+    }
+    return {
+      target,
+      summary,
+      aws,
+      exitCode: worst(codes),
+      durationMs: performance.now() - started,
+    };
+  } catch (error) {
+    output.error(`${target.localPath} → ${url}: ${errorMessage(error)}`);
+    return {
+      target,
+      error: errorMessage(error),
+      exitCode: ExitCode.failure,
+      durationMs: performance.now() - started,
+    };
+  }
+}
+
+function resultCell(result: TargetResult, native: boolean): string {
+  if (!result.summary) return "not run (moves failed)";
+  const uploads = native ? result.summary.uploads : result.aws?.uploads ?? 0;
+  const deletes = native ? result.summary.deletes : result.aws?.deletes ?? 0;
+  const status = native
+    ? (result.summary.errors ? `${result.summary.errors} errors` : "ok")
+    : result.aws?.exitCode === 0
+    ? "ok"
+    : result.aws?.note ?? "not run";
+  if (!native && result.aws?.exitCode === undefined) return status;
+  return `${status}: ${formatCount(uploads)} up, ${formatCount(deletes)} del`;
+}
+
+/** The table printed at the end: one row per target. */
+function table(results: TargetResult[], native: boolean): string[] {
+  const rows = [[
+    "Local path",
+    "Target",
+    "Moves",
+    "Deferred",
+    native ? "Sync" : "aws s3 sync",
+    "Time",
+  ]];
+  for (const result of results) {
+    rows.push([
+      result.target.localPath,
+      formatS3Url(result.target.location),
+      result.summary ? formatCount(result.summary.moves) : "failed",
+      result.summary ? formatCount(result.summary.deferred) : "-",
+      resultCell(result, native),
+      formatDuration(result.durationMs),
+    ]);
+  }
+  const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => row[column]!.length)));
+  return rows.map((row) => row.map((cell, i) => cell.padEnd(widths[i]!)).join("  ").trimEnd());
+}
+
+function targetJson(result: TargetResult, native: boolean) {
+  const summary = result.summary;
+  return {
+    ...summary,
+    line: result.target.line,
+    local: result.target.localPath,
+    target: formatS3Url(result.target.location),
+    moves: summary?.moves ?? 0,
+    deferred: summary?.deferred ?? 0,
+    errors: summary?.errors ?? (result.error ? 1 : 0),
+    bytesUploaded: summary?.bytesUploaded ?? 0,
+    bytesMovedServerSide: summary?.bytesMovedServerSide ?? 0,
+    requests: summary?.requests ?? {},
+    awsExitCode: native ? undefined : result.aws?.exitCode ?? null,
+    uploads: native ? summary?.uploads ?? 0 : result.aws?.uploads ?? 0,
+    deletes: native ? summary?.deletes ?? 0 : result.aws?.deletes ?? 0,
+    error: result.error ?? result.aws?.note,
+    durationMs: Math.round(result.durationMs),
+    exitCode: result.exitCode,
+  };
+}
+
+/**
+ * Runs `batch` with parsed options: reads the config (exit 2 before anything is
+ * touched when it is wrong or `aws` is missing), runs each target, prints the table.
+ *
+ * @throws {UsageError} on a bad config file or a missing `aws` with `--engine aws`.
+ */
+export async function runBatch(
+  options: BatchOptions,
+  deps: BatchDeps = defaultBatchDeps,
+): Promise<CommandResult> {
+  const started = performance.now();
+  const targets = readConfig(options.configPath);
+  const native = options.engine === "native";
+  if (!native && deps.aws.locate() === undefined) {
+    throw new UsageError(`${AWS_MISSING} Nothing was changed.`);
+  }
+  const output = RunLog.open({ dir: options.logDir, command: "batch" }, options);
+  try {
+    const endpoint = effectiveEndpoint(options.connection);
+    output.log(
+      `s3-smart-sync batch ${options.configPath}: ${targets.length} target(s), engine ${options.engine}${
+        endpoint ? `, endpoint ${redactUrl(endpoint)}` : ""
+      }${options.dryRun ? " [dry run]" : ""}`,
+    );
+    const results: TargetResult[] = [];
+    for (const target of targets) results.push(await runOne(target, { options, deps, output }));
+    const exitCode = worst(results.map((result) => result.exitCode));
+    const perTarget = results.map((result) => targetJson(result, native));
+    const sum = (
+      field:
+        | "moves"
+        | "deferred"
+        | "errors"
+        | "uploads"
+        | "deletes"
+        | "bytesUploaded"
+        | "bytesMovedServerSide",
+    ) => perTarget.reduce((total, target) => total + target[field], 0);
+    const requests: Record<string, number> = {};
+    for (const target of perTarget) {
+      for (const [name, count] of Object.entries(target.requests)) {
+        requests[name] = (requests[name] ?? 0) + count;
+      }
+    }
+    const totals = {
+      targets: results.length,
+      failed: results.filter((result) => result.exitCode === ExitCode.failure).length,
+      moves: sum("moves"),
+      uploads: sum("uploads"),
+      deletes: sum("deletes"),
+      deferred: sum("deferred"),
+      errors: sum("errors"),
+      bytesUploaded: sum("bytesUploaded"),
+      bytesMovedServerSide: sum("bytesMovedServerSide"),
+      requests,
+    };
+    const durationMs = Math.round(performance.now() - started);
+    output.info("");
+    for (const line of table(results, native)) output.info(line);
+    const last = `Batch${options.dryRun ? " (dry run)" : ""}: ${totals.targets} target(s)${
+      totals.failed ? `, ${totals.failed} failed` : ""
+    }; ${formatCount(totals.moves)} moved server-side, ${formatCount(totals.uploads)} uploaded, ${
+      formatCount(totals.deletes)
+    } deleted, ${formatCount(totals.deferred)} deferred in ${formatDuration(durationMs)}`;
+    output.info(last);
+    if (totals.deferred > 0) {
+      output.info(
+        'Moves wait for archived objects to be restored: run "s3-smart-sync restore"; the next batch completes them.',
+      );
+    }
+    if (options.quiet && !options.json && exitCode !== 0) console.error(last);
+    if (output.logPath) output.detail(`log: ${output.logPath}`);
+    return {
+      exitCode,
+      json: {
+        command: "batch",
+        config: options.configPath,
+        engine: options.engine,
+        dryRun: options.dryRun,
+        ...totals,
+        targets: perTarget,
+        totals,
+        durationMs,
+        exitCode,
+      },
+    };
+  } finally {
+    output.close();
+  }
+}
+
+/**
+ * Runs `batch` from argv.
+ *
+ * @example
+ * ```ts
+ * const result = await batch(["--config", "/volume1/homes/admin/s3-smart-sync.conf"]);
+ * ```
+ */
+export async function batch(
+  argv: string[],
+  deps: BatchDeps = defaultBatchDeps,
+): Promise<CommandResult> {
+  const options = parseBatch(argv);
+  if (options === "help") {
+    console.log(BATCH_HELP);
+    return { exitCode: 0 };
+  }
+  return await runBatch(options, deps);
+}
