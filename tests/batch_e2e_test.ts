@@ -1,0 +1,318 @@
+/**
+ * `batch` end to end: the CLI as a subprocess, the real `aws` CLI (v1) on PATH, and
+ * moto as the S3 server. Renames are moved server-side and aws uploads only new and
+ * changed files; excludes, deferred archive moves and broken configs are respected.
+ */
+import assert from "node:assert/strict";
+import { findOnPath } from "../lib/aws_cli.ts";
+import { type CliResult, MotoServer, runCli, writeTree as writeNow } from "./helpers/moto.ts";
+
+/**
+ * Writes files with an mtime an hour ago. S3 and moto keep LastModified in whole seconds,
+ * so aws s3 sync would upload again a file written in the second of its upload.
+ */
+async function writeTree(root: string, files: Record<string, string>): Promise<void> {
+  await writeNow(root, files);
+  const hourAgo = new Date(Date.now() - 3_600_000);
+  for (const path of Object.keys(files)) await Deno.utime(`${root}/${path}`, hourAgo, hourAgo);
+}
+
+/** A temp folder with a home, a log dir and a config file for one scenario. */
+class Scene {
+  private constructor(readonly moto: MotoServer, readonly base: string) {}
+
+  static async create(moto: MotoServer): Promise<Scene> {
+    const base = await Deno.makeTempDir({ prefix: "s3ss-batch-" });
+    await Deno.mkdir(`${base}/home`);
+    return new Scene(moto, base);
+  }
+
+  get config(): string {
+    return `${this.base}/batch.conf`;
+  }
+
+  writeConfig(lines: string[]): Promise<void> {
+    return Deno.writeTextFile(this.config, ["# test config", "", ...lines, ""].join("\n"));
+  }
+
+  batch(extra: string[] = [], env: Record<string, string> = {}): Promise<CliResult> {
+    return runCli(
+      [
+        "batch",
+        "--config",
+        this.config,
+        "--endpoint-url",
+        this.moto.endpoint,
+        "--log-dir",
+        `${this.base}/logs`,
+        "--json",
+        ...extra,
+      ],
+      { home: `${this.base}/home`, env },
+    );
+  }
+
+  async batchOk(extra: string[] = [], expectedCode = 0): Promise<CliResult> {
+    const result = await this.batch(extra);
+    assert.equal(
+      result.code,
+      expectedCode,
+      `exit code ${result.code}\nstdout: ${result.stdout}\nstderr: ${result.stderr}`,
+    );
+    return result;
+  }
+
+  /** Keys that aws reported uploading in the newest batch log ("aws: upload: … to s3://b/key"). */
+  lastAwsUploads(): string[] {
+    const logs = [...Deno.readDirSync(`${this.base}/logs`)]
+      .map((entry) => entry.name).filter((name) => name.includes("-batch-")).sort();
+    const text = Deno.readTextFileSync(`${this.base}/logs/${logs.at(-1)}`);
+    return [...text.matchAll(/aws: (?:\(dryrun\) )?upload: .* to s3:\/\/[^/]+\/(.*)$/gm)]
+      .map((match) => match[1]!).sort();
+  }
+
+  cleanup(): Promise<void> {
+    return Deno.remove(this.base, { recursive: true });
+  }
+}
+
+async function keys(moto: MotoServer, bucket: string): Promise<string[]> {
+  return (await moto.list(bucket)).map((object) => object.key).sort();
+}
+
+function byLocal(json: { targets: Array<{ local: string }> }, local: string) {
+  const target = json.targets.find((candidate) => candidate.local === local);
+  assert.ok(target, `no target ${local} in ${JSON.stringify(json)}`);
+  // deno-lint-ignore no-explicit-any
+  return target as any;
+}
+
+Deno.test("batch: moves, then aws s3 sync, per config target", async (t) => {
+  assert.ok(findOnPath("aws"), "these tests need the aws CLI on PATH");
+  const moto = await MotoServer.start();
+  try {
+    await t.step(
+      "renamed files are moved server-side and aws uploads only new and changed files",
+      async () => {
+        const s = await Scene.create(moto);
+        try {
+          const bucket = await moto.bucket("batch");
+          const photos = `${s.base}/photos`;
+          const docs = `${s.base}/docs`;
+          await writeTree(photos, {
+            "2023/a.jpg": "photo a",
+            "2023/b.jpg": "photo bb",
+            "loose.jpg": "loose photo",
+            "skip.tmp": "temporary",
+            "@eaDir/thumb.jpg": "synology thumbnail",
+          });
+          await writeTree(docs, {
+            "report.pdf": "report v1",
+            "notes.txt": "notes",
+            "cache/blob.bin": "cache",
+          });
+          await s.writeConfig([
+            `${photos} | ${bucket} | photos | *.tmp, @eaDir/*`,
+            `  ${docs}|${bucket}|docs/|cache/*  `,
+          ]);
+
+          const dry = await s.batchOk(["--dry-run"]);
+          assert.equal(dry.json.dryRun, true);
+          assert.equal(dry.json.uploads, 5, "aws --dryrun lines are counted");
+          assert.deepEqual(await keys(moto, bucket), [], "a dry run changes nothing");
+
+          const first = await s.batchOk();
+          assert.equal(first.json.targets.length, 2);
+          assert.equal(byLocal(first.json, photos).uploads, 3);
+          assert.equal(byLocal(first.json, docs).uploads, 2);
+          assert.equal(byLocal(first.json, photos).awsExitCode, 0);
+          assert.deepEqual(await keys(moto, bucket), [
+            "docs/notes.txt",
+            "docs/report.pdf",
+            "photos/2023/a.jpg",
+            "photos/2023/b.jpg",
+            "photos/loose.jpg",
+          ]);
+
+          await Deno.rename(`${photos}/2023`, `${photos}/2023 Italy`);
+          await Deno.rename(`${photos}/loose.jpg`, `${photos}/found.jpg`);
+          await Deno.rename(`${docs}/notes.txt`, `${docs}/notes-old.txt`);
+          await writeTree(photos, { "new.tmp": "still excluded", "@eaDir/t2.jpg": "thumb" });
+          await writeTree(docs, { "report.pdf": "report v2, longer", "new.txt": "new" });
+
+          const second = await s.batchOk();
+          const p = byLocal(second.json, photos);
+          const d = byLocal(second.json, docs);
+          assert.equal(p.moves, 3);
+          assert.equal(p.requests.CopyObject, 3, "renames are CopyObject requests");
+          assert.equal(p.uploads, 0, "no renamed photo is uploaded again");
+          assert.equal(p.deletes, 0, "the moves already removed the old keys");
+          assert.equal(d.moves, 1);
+          assert.equal(d.requests.CopyObject, 1);
+          assert.equal(d.uploads, 2);
+          assert.equal(second.json.moves, 4);
+          assert.equal(second.json.uploads, 2);
+          assert.deepEqual(s.lastAwsUploads(), ["docs/new.txt", "docs/report.pdf"]);
+          assert.deepEqual(await keys(moto, bucket), [
+            "docs/new.txt",
+            "docs/notes-old.txt",
+            "docs/report.pdf",
+            "photos/2023 Italy/a.jpg",
+            "photos/2023 Italy/b.jpg",
+            "photos/found.jpg",
+          ]);
+          const report = await moto.contents(bucket);
+          assert.equal(
+            new TextDecoder().decode(report.get("docs/report.pdf")),
+            "report v2, longer",
+          );
+
+          const third = await s.batchOk([], 0);
+          assert.equal(third.json.moves + third.json.uploads + third.json.deletes, 0);
+          assert.deepEqual(s.lastAwsUploads(), []);
+        } finally {
+          await s.cleanup();
+        }
+      },
+    );
+
+    await t.step(
+      "aws leaves deferred archive moves alone: the old key stays, the new path is not uploaded",
+      async () => {
+        const s = await Scene.create(moto);
+        try {
+          const bucket = await moto.bucket("arch");
+          const dir = `${s.base}/archive`;
+          await writeTree(dir, { "photo [1].jpg": "archived photo", "keep.txt": "kept" });
+          const synced = await runCli([
+            "sync",
+            dir,
+            `s3://${bucket}/arch`,
+            "--storage-class",
+            "DEEP_ARCHIVE",
+            "--endpoint-url",
+            moto.endpoint,
+            "--log-dir",
+            `${s.base}/logs`,
+          ], { home: `${s.base}/home` });
+          assert.equal(synced.code, 0, synced.stderr);
+          await Deno.rename(`${dir}/photo [1].jpg`, `${dir}/renamed*[1]?.jpg`);
+          await writeTree(dir, { "fresh.txt": "new file" });
+          await s.writeConfig([`${dir} | ${bucket} | arch |`]);
+
+          const result = await s.batchOk([], 3);
+          const target = byLocal(result.json, dir);
+          assert.equal(target.deferred, 1);
+          assert.equal(target.moves, 0);
+          assert.equal(target.awsExitCode, 0);
+          assert.equal(target.uploads, 1);
+          assert.equal(target.deletes, 0, "aws did not delete the archived old key");
+          assert.equal(target.exitCode, 3);
+          assert.deepEqual(s.lastAwsUploads(), ["arch/fresh.txt"]);
+          assert.deepEqual(await keys(moto, bucket), [
+            "arch/fresh.txt",
+            "arch/keep.txt",
+            "arch/photo [1].jpg",
+          ]);
+          assert.match(result.stdout, /"deferred":1/);
+        } finally {
+          await s.cleanup();
+        }
+      },
+    );
+
+    await t.step(
+      "a broken config line fails with the file and line number, touching nothing",
+      async () => {
+        const s = await Scene.create(moto);
+        try {
+          const bucket = await moto.bucket("broken");
+          const dir = `${s.base}/data`;
+          await writeTree(dir, { "a.txt": "a" });
+          await s.writeConfig([`${dir} | ${bucket} | ok |`, `${dir} | Bad_Bucket | x |`]);
+          const result = await s.batch();
+          assert.equal(result.code, 2, result.stderr);
+          assert.match(
+            result.stderr,
+            new RegExp(`"${s.config}" line 4: invalid bucket name "Bad_Bucket"`),
+          );
+          assert.deepEqual(await keys(moto, bucket), []);
+          assert.deepEqual([...Deno.readDirSync(dir)].map((entry) => entry.name), ["a.txt"]);
+
+          await Deno.remove(s.config);
+          const missing = await s.batch();
+          assert.equal(missing.code, 2);
+          assert.match(missing.stderr, /does not exist\. Run "s3-smart-sync init --config /);
+        } finally {
+          await s.cleanup();
+        }
+      },
+    );
+
+    await t.step("a failing target does not stop the others and sets exit 1", async () => {
+      const s = await Scene.create(moto);
+      try {
+        const bucket = await moto.bucket("good");
+        await writeTree(`${s.base}/one`, { "1.txt": "one" });
+        await writeTree(`${s.base}/two`, { "2.txt": "two" });
+        await s.writeConfig([
+          `${s.base}/one | no-such-bucket-${crypto.randomUUID().slice(0, 8)} | |`,
+          `${s.base}/two | ${bucket} | two |`,
+        ]);
+        const result = await s.batchOk([], 1);
+        assert.equal(result.json.targets[0].exitCode, 1);
+        assert.ok(result.json.targets[0].error);
+        assert.equal(result.json.targets[1].exitCode, 0);
+        assert.equal(result.json.failed, 1);
+        assert.deepEqual(await keys(moto, bucket), ["two/2.txt"]);
+      } finally {
+        await s.cleanup();
+      }
+    });
+
+    await t.step(
+      "without aws on PATH batch names --engine native, which then works",
+      async () => {
+        const s = await Scene.create(moto);
+        try {
+          const bucket = await moto.bucket("native");
+          const dir = `${s.base}/data`;
+          await writeTree(dir, { "a/1.txt": "one", "a/2.txt": "two", "x.tmp": "excluded" });
+          await s.writeConfig([`${dir} | ${bucket} | n | *.tmp`]);
+          const bin = `${s.base}/bin`;
+          await Deno.mkdir(bin);
+          await Deno.symlink(Deno.execPath(), `${bin}/deno`);
+          const python = findOnPath("python3");
+          if (python) await Deno.symlink(python, `${bin}/python3`);
+          const env = { PATH: bin };
+
+          const missing = await s.batch([], env);
+          assert.equal(missing.code, 2, missing.stderr);
+          assert.match(missing.stderr, /"aws" command .* not found on PATH.*--engine native/);
+          assert.deepEqual(await keys(moto, bucket), []);
+
+          const first = await s.batch(["--engine", "native"], env);
+          assert.equal(first.code, 0, first.stderr);
+          assert.equal(first.json.engine, "native");
+          assert.equal(first.json.uploads, 2);
+          assert.equal(first.json.targets[0].awsExitCode, undefined);
+          assert.deepEqual(await keys(moto, bucket), ["n/a/1.txt", "n/a/2.txt"]);
+
+          await Deno.rename(`${dir}/a`, `${dir}/b`);
+          await Deno.remove(`${dir}/b/2.txt`);
+          const second = await s.batch(["--engine", "native"], env);
+          assert.equal(second.code, 0, second.stderr);
+          assert.equal(second.json.moves, 1);
+          assert.equal(second.json.requests.CopyObject, 1);
+          assert.equal(second.json.uploads, 0);
+          assert.equal(second.json.deletes, 1, "native runs sync --delete");
+          assert.deepEqual(await keys(moto, bucket), ["n/b/1.txt"]);
+        } finally {
+          await s.cleanup();
+        }
+      },
+    );
+  } finally {
+    await moto.stop();
+  }
+});
