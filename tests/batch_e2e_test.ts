@@ -271,6 +271,85 @@ Deno.test("batch: moves, then aws s3 sync, per config target", async (t) => {
     });
 
     await t.step(
+      "aws exit 2 (files skipped) is a warning (exit 3), exit 1 a failure; options reach aws",
+      async () => {
+        const s = await Scene.create(moto);
+        try {
+          const bucket = await moto.bucket("stub");
+          await writeTree(`${s.base}/one`, { "1.txt": "one" });
+          await writeTree(`${s.base}/two`, { "2.txt": "two" });
+          await s.writeConfig([
+            `${s.base}/one | ${bucket} | one | *.tmp`,
+            `${s.base}/two | ${bucket} | two |`,
+          ]);
+          // A stand-in for aws: records its arguments one per line, exits with $AWS_STUB_CODE.
+          const bin = `${s.base}/bin`;
+          await Deno.mkdir(bin);
+          await Deno.writeTextFile(
+            `${bin}/aws`,
+            `#!/bin/sh\nfor arg in "$@"; do printf '%s\\n' "$arg"; done >> "${s.base}/argv"\n` +
+              `echo "upload: x to s3://${bucket}/x"\n` +
+              `echo "warning: Skipping file /x. File/Directory is not readable." >&2\n` +
+              `exit "$AWS_STUB_CODE"\n`,
+          );
+          await Deno.chmod(`${bin}/aws`, 0o755);
+          const env = { PATH: `${bin}:${Deno.env.get("PATH")}` };
+          await writeNow(`${s.base}/home/.aws`, {
+            credentials: "[nas]\naws_access_key_id = testing\naws_secret_access_key = testing\n",
+          });
+          const options = [
+            "--profile",
+            "nas",
+            "--region",
+            "eu-west-1",
+            "--storage-class",
+            "glacier_ir",
+            "--dry-run",
+          ];
+
+          const skipped = await s.batch(options, { ...env, AWS_STUB_CODE: "2" });
+          assert.equal(skipped.code, 3, skipped.stderr);
+          assert.deepEqual(
+            skipped.json.targets.map((t: { awsExitCode: number }) => t.awsExitCode),
+            [
+              2,
+              2,
+            ],
+          );
+          assert.equal(skipped.json.uploads, 2, "upload lines are counted");
+          assert.match(skipped.stderr, /aws s3 sync skipped files .*exit 2.*\n.*not readable/);
+          const argv = (await Deno.readTextFile(`${s.base}/argv`)).split("\n");
+          assert.deepEqual(argv.slice(0, 6), [
+            "s3",
+            "sync",
+            `${s.base}/one`,
+            `s3://${bucket}/one/`,
+            "--delete",
+            "--no-progress",
+          ]);
+          for (
+            const [option, value] of [
+              ["--profile", "nas"],
+              ["--region", "eu-west-1"],
+              ["--storage-class", "GLACIER_IR"],
+              ["--exclude", "*.tmp"],
+              ["--endpoint-url", moto.endpoint],
+            ]
+          ) assert.equal(argv[argv.indexOf(option!) + 1], value, option);
+          assert.ok(argv.includes("--dryrun"));
+
+          const failed = await s.batch([], { ...env, AWS_STUB_CODE: "1" });
+          assert.equal(failed.code, 1, failed.stderr);
+          assert.equal(failed.json.targets.length, 2, "the second target still ran");
+          assert.match(failed.stderr, /aws s3 sync failed for .*\/one \(exit 1\)/);
+          assert.match(failed.stdout, /"awsExitCode":1/);
+        } finally {
+          await s.cleanup();
+        }
+      },
+    );
+
+    await t.step(
       "without aws on PATH batch names --engine native, which then works",
       async () => {
         const s = await Scene.create(moto);
