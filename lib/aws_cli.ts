@@ -181,6 +181,55 @@ export function findOnPath(
   return undefined;
 }
 
+/**
+ * A command line for logs: each argument shell-quoted where needed (aws itself is
+ * never run through a shell).
+ *
+ * @example
+ * ```ts
+ * formatCommandLine(["s3", "sync", "my photos", "s3://b/"]); // "s3 sync 'my photos' s3://b/"
+ * ```
+ */
+export function formatCommandLine(args: readonly string[]): string {
+  return args.map((arg) => /^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`)
+    .join(" ");
+}
+
+/** What a run of `aws s3 sync` did. */
+export interface AwsSyncOutcome extends AwsCounts {
+  /** aws's exit code: 0 done, 2 files skipped, 1 or other a failure. */
+  exitCode: number;
+  /** Its last lines on stderr (the reasons of a warning or failure). */
+  errorLines: string[];
+}
+
+/**
+ * Runs `aws` with `args`, counting its upload, delete and copy lines and handing every
+ * output line to `onLine`.
+ *
+ * @throws {OperationError} when `aws` cannot be started.
+ */
+export async function runAwsSync(
+  args: string[],
+  options: { runner: AwsRunner; onLine?(line: string, stream: "stdout" | "stderr"): void },
+): Promise<AwsSyncOutcome> {
+  const outcome: AwsSyncOutcome = {
+    exitCode: 0,
+    uploads: 0,
+    deletes: 0,
+    copies: 0,
+    errorLines: [],
+  };
+  outcome.exitCode = await options.runner.run(args, {
+    onLine(line, stream) {
+      options.onLine?.(line, stream);
+      if (stream === "stdout") countAwsLine(outcome, line);
+      else outcome.errorLines = [...outcome.errorLines.slice(-4), line];
+    },
+  });
+  return outcome;
+}
+
 async function readLines(
   stream: ReadableStream<Uint8Array>,
   onLine: (line: string) => void,

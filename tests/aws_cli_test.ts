@@ -8,7 +8,9 @@ import {
   countAwsLine,
   escapeGlob,
   findOnPath,
+  formatCommandLine,
   MAX_ARGV_BYTES,
+  runAwsSync,
 } from "../lib/aws_cli.ts";
 import { OperationError } from "../lib/errors.ts";
 import { globToRegExp } from "../lib/filter.ts";
@@ -125,4 +127,33 @@ Deno.test("findOnPath() finds executables only, in PATH order", () => {
   } finally {
     Deno.removeSync(dir, { recursive: true });
   }
+});
+
+Deno.test("runAwsSync() counts stdout actions, keeps the last stderr lines and the exit code", async () => {
+  const seen: string[] = [];
+  const outcome = await runAwsSync(["s3", "sync"], {
+    runner: {
+      locate: () => "/usr/bin/aws",
+      run(args, options) {
+        assert.deepEqual(args, ["s3", "sync"]);
+        options.onLine("upload: a to s3://b/a", "stdout");
+        options.onLine("delete: s3://b/old", "stdout");
+        for (let i = 1; i <= 7; i++) options.onLine(`warning: skipped ${i}`, "stderr");
+        return Promise.resolve(2);
+      },
+    },
+    onLine: (line) => seen.push(line),
+  });
+  assert.equal(outcome.exitCode, 2);
+  assert.equal(outcome.uploads, 1);
+  assert.equal(outcome.deletes, 1);
+  assert.equal(seen.length, 9);
+  assert.deepEqual(outcome.errorLines, [3, 4, 5, 6, 7].map((i) => `warning: skipped ${i}`));
+});
+
+Deno.test("formatCommandLine() quotes only the arguments a shell would split", () => {
+  assert.equal(
+    formatCommandLine(["s3", "sync", "/v/my photos", "--exclude", "*.tmp", "it's"]),
+    "s3 sync '/v/my photos' --exclude '*.tmp' 'it'\\''s'",
+  );
 });

@@ -265,6 +265,14 @@ Deno.test("batch: moves, then aws s3 sync, per config target", async (t) => {
         assert.equal(result.json.targets[1].exitCode, 0);
         assert.equal(result.json.failed, 1);
         assert.deepEqual(await keys(moto, bucket), ["two/2.txt"]);
+
+        // An emptied (unmounted) directory: aws s3 sync --delete is not run for it.
+        await Deno.remove(`${s.base}/two/2.txt`);
+        await s.writeConfig([`${s.base}/two | ${bucket} | two |`]);
+        const empty = await s.batchOk([], 1);
+        assert.match(empty.stderr, /has no files but 1 objects are under .*is the volume mounted/);
+        assert.equal(empty.json.targets[0].awsExitCode, null);
+        assert.deepEqual(await keys(moto, bucket), ["two/2.txt"]);
       } finally {
         await s.cleanup();
       }

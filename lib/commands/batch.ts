@@ -5,7 +5,14 @@
  * @module
  */
 import { archiveLogPath } from "../archive.ts";
-import { AWS_MISSING, type AwsRunner, awsSyncArgs, countAwsLine, systemAws } from "../aws_cli.ts";
+import {
+  AWS_MISSING,
+  type AwsRunner,
+  awsSyncArgs,
+  formatCommandLine,
+  runAwsSync,
+  systemAws,
+} from "../aws_cli.ts";
 import { type BatchTarget, defaultConfigPath, readConfig } from "../config.ts";
 import { errorMessage, ExitCode, type ExitCodeValue, UsageError } from "../errors.ts";
 import type { ExecutionReporter } from "../execute.ts";
@@ -162,11 +169,7 @@ function reporterFor(output: Output, dryRun: boolean): ExecutionReporter {
   };
 }
 
-function quoteArg(arg: string): string {
-  return /^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`;
-}
-
-async function runAwsSync(
+async function awsStep(
   target: BatchTarget,
   context: {
     options: BatchOptions;
@@ -176,39 +179,38 @@ async function runAwsSync(
   },
 ): Promise<AwsResult> {
   const { options, output } = context;
-  const result: AwsResult = { uploads: 0, deletes: 0 };
   const endpoint = effectiveEndpoint(options.connection);
-  const args = awsSyncArgs(target.localPath, target.location, {
-    excludes: target.excludes,
-    deferred: context.deferred,
-    endpoint,
-    profile: options.connection.profile,
-    region: options.connection.region ?? Deno.env.get("AWS_REGION"),
-    storageClass: options.storageClass,
-    dryRun: options.dryRun,
-  });
-  const shown = args.map((arg) => arg === endpoint ? redactUrl(arg) : arg);
-  output.log(`running: aws ${shown.map(quoteArg).join(" ")}`);
-  const errors: string[] = [];
-  const counts = { uploads: 0, deletes: 0, copies: 0 };
-  result.exitCode = await context.deps.aws.run(args, {
-    onLine(line, stream) {
-      output.detail(`aws: ${line}`);
-      if (stream === "stdout") countAwsLine(counts, line);
-      else errors.push(line);
-    },
-  });
-  result.uploads = counts.uploads;
-  result.deletes = counts.deletes;
-  const detail = errors.slice(-5).join("\n");
-  if (result.exitCode === 2) {
-    result.note = "files skipped";
-    output.warn(`aws s3 sync skipped files of ${target.localPath} (exit 2)\n${detail}`.trim());
-  } else if (result.exitCode !== 0) {
-    result.note = `exit ${result.exitCode}`;
-    output.error(`aws s3 sync failed for ${target.localPath} (exit ${result.exitCode})\n${detail}`);
+  try {
+    const args = awsSyncArgs(target.localPath, target.location, {
+      excludes: target.excludes,
+      deferred: context.deferred,
+      endpoint,
+      profile: options.connection.profile,
+      region: options.connection.region ?? Deno.env.get("AWS_REGION"),
+      storageClass: options.storageClass,
+      dryRun: options.dryRun,
+    });
+    const shown = args.map((arg) => arg === endpoint ? redactUrl(arg) : arg);
+    output.log(`running: aws ${formatCommandLine(shown)}`);
+    const outcome = await runAwsSync(args, {
+      runner: context.deps.aws,
+      onLine: (line) => output.detail(`aws: ${line}`),
+    });
+    const { exitCode, uploads, deletes } = outcome;
+    const detail = outcome.errorLines.join("\n");
+    if (exitCode === 2) {
+      output.warn(`aws s3 sync skipped files of ${target.localPath} (exit 2)\n${detail}`.trim());
+      return { exitCode, uploads, deletes, note: "files skipped" };
+    }
+    if (exitCode !== 0) {
+      output.error(`aws s3 sync failed for ${target.localPath} (exit ${exitCode})\n${detail}`);
+      return { exitCode, uploads, deletes, note: `exit ${exitCode}` };
+    }
+    return { exitCode, uploads, deletes };
+  } catch (error) {
+    output.error(`aws s3 sync for ${target.localPath}: ${errorMessage(error)}`);
+    return { uploads: 0, deletes: 0, note: `not run: ${errorMessage(error)}` };
   }
-  return result;
 }
 
 async function runOne(
@@ -257,7 +259,7 @@ async function runOne(
       );
       codes.push(ExitCode.failure);
     } else if (!native) {
-      aws = await runAwsSync(target, { ...context, deferred: report.deferred });
+      aws = await awsStep(target, { ...context, deferred: report.deferred });
       codes.push(aws.exitCode === 0 ? 0 : aws.exitCode === 2 ? 3 : 1);
     }
     return {
