@@ -56,7 +56,8 @@ export const MAX_ARGV_BYTES = 1_500_000;
  * (without "aws" itself).
  *
  * @throws {OperationError} when the excludes make the command line too long for the
- *   system (many thousands of deferred moves).
+ *   system (many thousands of deferred moves), or when the local path or prefix contains
+ *   `*`, `?` or `[`: aws joins them unescaped to each exclude, which then matches nothing.
  *
  * @example
  * ```ts
@@ -70,6 +71,15 @@ export function awsSyncArgs(
   location: S3Location,
   options: AwsSyncArgOptions = {},
 ): string[] {
+  // aws prefixes every --exclude with the source or destination root, unescaped.
+  const unsafeRoot = [localPath, `${location.bucket}/${location.prefix}`].find((root) =>
+    /[*?[]/.test(root)
+  );
+  if (unsafeRoot !== undefined) {
+    throw new OperationError(
+      `Cannot run aws s3 sync for ${localPath}: "${unsafeRoot}" contains *, ? or [, which aws reads as patterns in its excludes, so the state DB and deferred moves could not be excluded. Use --engine native, or rename the folder or prefix.`,
+    );
+  }
   const args = ["s3", "sync", localPath, formatS3Url(location), "--delete", "--no-progress"];
   // Same reading of a leading "./" or "/" as the moves engine's excluder.
   const patterns = [

@@ -157,3 +157,15 @@ Deno.test("formatCommandLine() quotes only the arguments a shell would split", (
     "s3 sync '/v/my photos' --exclude '*.tmp' 'it'\\''s'",
   );
 });
+
+Deno.test("awsSyncArgs() refuses a local path or prefix with * ? [, which aws would misread", () => {
+  for (
+    const [local, prefix] of [["/volume1/photos [old]", "p/"], ["/v", "best?/"], ["/v*", ""]]
+  ) {
+    assert.throws(
+      () => awsSyncArgs(local!, { bucket: "backup", prefix: prefix! }),
+      /contains \*, \? or \[.*--engine native/,
+    );
+  }
+  assert.ok(awsSyncArgs("/volume1/photos (old)]", { bucket: "backup", prefix: "a]/" }));
+});
