@@ -62,7 +62,7 @@ export const MAX_ARGV_BYTES = 1_500_000;
  * @example
  * ```ts
  * awsSyncArgs("/volume1/photos", { bucket: "backup", prefix: "photos/" }, { excludes: ["*.tmp"] });
- * // ["s3", "sync", "/volume1/photos", "s3://backup/photos/", "--delete", "--no-progress",
+ * // ["s3", "sync", "/volume1/photos", "s3://backup/photos/", "--delete", "--no-progress", "--no-follow-symlinks",
  * //  "--exclude", "*.tmp", "--exclude", ".s3-smart-sync.db*", "--exclude", "*\/.s3-smart-sync.db*"]
  * ```
  */
@@ -80,7 +80,17 @@ export function awsSyncArgs(
       `Cannot run aws s3 sync for ${localPath}: "${unsafeRoot}" contains *, ? or [, which aws reads as patterns in its excludes, so the state DB and deferred moves could not be excluded. Use --engine native, or rename the folder or prefix.`,
     );
   }
-  const args = ["s3", "sync", localPath, formatS3Url(location), "--delete", "--no-progress"];
+  // Symlinks are not followed, as by the moves engine: aws would otherwise upload what
+  // they point at, possibly outside the synced directory.
+  const args = [
+    "s3",
+    "sync",
+    localPath,
+    formatS3Url(location),
+    "--delete",
+    "--no-progress",
+    "--no-follow-symlinks",
+  ];
   // Same reading of a leading "./" or "/" as the moves engine's excluder.
   const patterns = [
     ...(options.excludes ?? []).map((pattern) => pattern.replace(/^\.?\/+/, "")),

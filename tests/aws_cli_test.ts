@@ -27,6 +27,7 @@ Deno.test("awsSyncArgs() builds sync --delete with the state DB excluded", () =>
     "s3://backup/photos/",
     "--delete",
     "--no-progress",
+    "--no-follow-symlinks",
     "--exclude",
     ".s3-smart-sync.db*",
     "--exclude",
