@@ -23,15 +23,8 @@ import { runTarget } from "../run_target.ts";
 import { type ConnectionOptions, effectiveEndpoint } from "../s3_store.ts";
 import { formatS3Url } from "../target.ts";
 import { type AwsResult, table, targetJson, type TargetResult, worst } from "./batch_report.ts";
-import {
-  type CommandResult,
-  defaultDeps,
-  parseCommandArgs,
-  parseConnection,
-  parseCount,
-  parseStorageClass,
-  type TargetCommandDeps,
-} from "./target_command.ts";
+import { type CommandResult, defaultDeps, type TargetCommandDeps } from "./target_command.ts";
+import { parseCommandArgs, parseConnection, parseCount, parseStorageClass } from "./options.ts";
 
 /** Help text of `batch`. */
 export const BATCH_HELP = `Usage: s3-smart-sync batch [--config FILE] [options]

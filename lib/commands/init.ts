@@ -5,7 +5,8 @@
  */
 import { defaultConfigPath, SAMPLE_CONFIG } from "../config.ts";
 import { UsageError } from "../errors.ts";
-import { type CommandResult, parseCommandArgs } from "./target_command.ts";
+import { type CommandResult } from "./target_command.ts";
+import { parseCommandArgs } from "./options.ts";
 
 /** Help text of `init`. */
 export const INIT_HELP = `Usage: s3-smart-sync init [--config FILE] [--force]

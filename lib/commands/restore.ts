@@ -13,13 +13,8 @@ import type { RestoreOutcome } from "../remote.ts";
 import { effectiveEndpoint } from "../s3_store.ts";
 import { StateStore } from "../state.ts";
 import { parseS3Url } from "../target.ts";
-import {
-  type CommandResult,
-  defaultDeps,
-  parseCommandArgs,
-  parseCount,
-  type TargetCommandDeps,
-} from "./target_command.ts";
+import { type CommandResult, defaultDeps, type TargetCommandDeps } from "./target_command.ts";
+import { parseCommandArgs, parseCount } from "./options.ts";
 
 /** Help text of `restore`. */
 export const RESTORE_HELP =

@@ -9,12 +9,8 @@ import { errorMessage, UsageError } from "../errors.ts";
 import { defaultLogDir, RunLog } from "../log.ts";
 import { runPool } from "../pool.ts";
 import { groupsFor } from "./restore.ts";
-import {
-  type CommandResult,
-  defaultDeps,
-  parseCommandArgs,
-  type TargetCommandDeps,
-} from "./target_command.ts";
+import { type CommandResult, defaultDeps, type TargetCommandDeps } from "./target_command.ts";
+import { parseCommandArgs } from "./options.ts";
 
 /** Help text of `restore-status`. */
 export const RESTORE_STATUS_HELP =
