@@ -150,7 +150,7 @@ function tempRecordFor(step: MoveStep, source: MoveStep): FileRecord | undefined
  * ```
  */
 export class LiveExecutor implements Executor {
-  readonly #deferredSources = new Set<string>();
+  readonly #heldSources = new Set<string>();
   readonly #extraUploads: UploadAction[] = [];
 
   async #verify(step: MoveStep): Promise<"same" | "differs" | "unknown"> {
@@ -246,7 +246,7 @@ export class LiveExecutor implements Executor {
     const defer = (steps: MoveStep[], reason: string) => {
       for (const step of steps) {
         const from = step.originalFrom ?? step.from;
-        this.#deferredSources.add(from);
+        this.#heldSources.add(from);
         const deferred = {
           from,
           to: step.to,
@@ -290,6 +290,9 @@ export class LiveExecutor implements Executor {
           );
           return false;
         }
+        // The sources of this move and of the moves after it still hold the only copy
+        // of their content in S3: nothing may be uploaded over them in this run.
+        for (const held of [step, ...rest]) this.#heldSources.add(held.originalFrom ?? held.from);
         this.#fail(outcome, {
           action: "move",
           key: step.to,
@@ -335,6 +338,9 @@ export class LiveExecutor implements Executor {
               }`,
               kind: "error",
             });
+            for (const later of sequence.slice(index + 1)) {
+              this.#heldSources.add(later.originalFrom ?? later.from);
+            }
             return;
           }
           if (step.viaTemp && !step.file) {
@@ -382,7 +388,7 @@ export class LiveExecutor implements Executor {
     await runPool([...plan.uploads, ...this.#extraUploads], {
       concurrency: this.options.concurrency,
       worker: async (action) => {
-        if (this.#deferredSources.has(action.key)) {
+        if (this.#heldSources.has(action.key)) {
           outcome.waiting.push(action);
           return;
         }
