@@ -117,6 +117,11 @@ export class MemoryStore implements ObjectStore {
     return Promise.resolve(object && { size: object.size, etag: object.etag });
   }
 
+  abortMultipartUploads(): Promise<number> {
+    this.#count("ListMultipartUploads");
+    return Promise.resolve(0);
+  }
+
   restore(key: string): Promise<RestoreOutcome> {
     this.#count("RestoreObject");
     return Promise.resolve(this.objects.has(key) ? "not archived" : "started");

@@ -393,11 +393,15 @@ export class LiveExecutor implements Executor {
           return;
         }
         const path = base + action.file.path;
+        const multipart = store.multipartThreshold !== undefined &&
+          action.file.size >= store.multipartThreshold;
+        if (multipart) this.options.recorder.multipart?.(prefix + action.key, "started");
         try {
           await store.upload(prefix + action.key, { path, size: action.file.size }, {
             storageClass: this.options.storageClass,
             contentType: contentTypeOf(action.key),
           });
+          if (multipart) this.options.recorder.multipart?.(prefix + action.key, "done");
         } catch (error) {
           if (error instanceof StoreUnreachableError) throw error;
           const unreadable = error instanceof Deno.errors.PermissionDenied ||

@@ -84,6 +84,10 @@ export interface ObjectStore {
   head(key: string): Promise<ObjectHead | undefined>;
   /** Asks S3 to restore an archived object. */
   restore(key: string, options: RestoreOptions): Promise<RestoreOutcome>;
+  /** Files at least this large are uploaded in parts (undefined: never). */
+  readonly multipartThreshold?: number;
+  /** Aborts every incomplete multipart upload to exactly this key; returns how many. */
+  abortMultipartUploads(key: string): Promise<number>;
   /** Requests made so far: S3 operation name → count. */
   requestCounts(): Record<string, number>;
 }

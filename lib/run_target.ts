@@ -168,6 +168,18 @@ export async function runTarget(
       });
     }
 
+    // Multipart uploads a run that died left open are billed until aborted.
+    if (!dryRun && targetId !== undefined) {
+      for (const key of state.openMultipartUploads(targetId)) {
+        try {
+          await deps.store.abortMultipartUploads(key);
+          state.noteMultipart(targetId, { key, state: "done" });
+        } catch {
+          // Tried again next run.
+        }
+      }
+    }
+
     // Archived sources that `restore` asked S3 to restore: is the restore done?
     const deferredBefore = state.deferredMoves(targetId);
     const toCheck = deferredBefore.filter((move) =>

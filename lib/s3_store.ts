@@ -5,8 +5,10 @@
  * @module
  */
 import {
+  AbortMultipartUploadCommand,
   DeleteObjectsCommand,
   HeadObjectCommand,
+  ListMultipartUploadsCommand,
   ListObjectsV2Command,
   PutObjectCommand,
   RestoreObjectCommand,
@@ -202,6 +204,40 @@ export class S3Store implements ObjectStore {
       },
       { step: "deserialize", name: "s3SmartSyncRequestCounter", override: true },
     );
+  }
+
+  get multipartThreshold(): number {
+    return this.#multipartThreshold;
+  }
+
+  async abortMultipartUploads(key: string): Promise<number> {
+    let aborted = 0;
+    let keyMarker: string | undefined;
+    let uploadIdMarker: string | undefined;
+    do {
+      const page = await this.client.send(
+        new ListMultipartUploadsCommand({
+          Bucket: this.bucket,
+          Prefix: key,
+          KeyMarker: keyMarker,
+          UploadIdMarker: uploadIdMarker,
+        }),
+      );
+      for (const upload of page.Uploads ?? []) {
+        if (upload.Key !== key || !upload.UploadId) continue;
+        await this.client.send(
+          new AbortMultipartUploadCommand({
+            Bucket: this.bucket,
+            Key: key,
+            UploadId: upload.UploadId,
+          }),
+        );
+        aborted++;
+      }
+      keyMarker = page.IsTruncated ? page.NextKeyMarker : undefined;
+      uploadIdMarker = page.IsTruncated ? page.NextUploadIdMarker : undefined;
+    } while (keyMarker);
+    return aborted;
   }
 
   requestCounts(): Record<string, number> {

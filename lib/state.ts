@@ -52,6 +52,11 @@ export interface StateChange {
 export interface StateRecorder {
   /** Applies a change in one transaction. */
   apply(change: StateChange): void;
+  /**
+   * Notes (before it starts) or clears (once it is complete) a multipart upload to a
+   * full key, committed at once: the next run aborts the uploads a dead run left open.
+   */
+  multipart?(key: string, state: "started" | "done"): void;
   /** How many rows were written so far. */
   readonly writes: number;
 }
@@ -95,6 +100,13 @@ const MIGRATIONS: readonly string[] = [
      first_deferred_ms INTEGER NOT NULL,
      restore_requested_ms INTEGER,
      PRIMARY KEY (target_id, from_key)
+   ) WITHOUT ROWID;`,
+  // v3: multipart uploads under way, so that a run that dies leaves none open for long.
+  `CREATE TABLE multipart_uploads (
+     target_id INTEGER NOT NULL REFERENCES targets(id),
+     key TEXT NOT NULL,
+     started_ms INTEGER NOT NULL,
+     PRIMARY KEY (target_id, key)
    ) WITHOUT ROWID;`,
 ];
 
@@ -336,6 +348,30 @@ export class StateStore {
     return records;
   }
 
+  /** Full keys of multipart uploads a previous run started and did not finish. */
+  openMultipartUploads(targetId: number | undefined): string[] {
+    if (targetId === undefined) return [];
+    return (this.#db.prepare("SELECT key FROM multipart_uploads WHERE target_id = ?").all(
+      targetId,
+    ) as Array<{ key: string }>).map((row) => row.key);
+  }
+
+  /** Notes or clears a multipart upload of a target (see {@linkcode StateRecorder.multipart}). */
+  noteMultipart(targetId: number, update: { key: string; state: "started" | "done" }): void {
+    if (this.#readOnly) return;
+    if (update.state === "started") {
+      this.#db.prepare(
+        "INSERT OR REPLACE INTO multipart_uploads (target_id, key, started_ms) VALUES (?, ?, ?)",
+      ).run(targetId, update.key, Date.now());
+    } else {
+      this.#db.prepare("DELETE FROM multipart_uploads WHERE target_id = ? AND key = ?").run(
+        targetId,
+        update.key,
+      );
+    }
+    this.#writes++;
+  }
+
   /** Notes that `restore` asked S3 to restore these sources (keys relative to the prefix). */
   markRestoreRequested(targetId: number, update: { from: readonly string[]; nowMs: number }): void {
     if (this.#readOnly || update.from.length === 0) return;
@@ -398,6 +434,10 @@ class SqliteRecorder implements StateRecorder {
 
   get writes(): number {
     return this.#writes;
+  }
+
+  multipart(key: string, state: "started" | "done"): void {
+    this.store.noteMultipart(this.sql.targetId, { key, state });
   }
 
   apply(change: StateChange): void {

@@ -59,6 +59,8 @@ export function guardUnreachable(
     deleteMany: (keys) => guard(() => store.deleteMany(keys)),
     head: (key) => guard(() => store.head(key)),
     restore: (key, restoreOptions) => guard(() => store.restore(key, restoreOptions)),
+    multipartThreshold: store.multipartThreshold,
+    abortMultipartUploads: (key) => guard(() => store.abortMultipartUploads(key)),
     requestCounts: () => store.requestCounts(),
   };
 }

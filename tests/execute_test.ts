@@ -36,6 +36,9 @@ class ScriptedStore implements ObjectStore {
   restore() {
     return Promise.resolve("started" as const);
   }
+  abortMultipartUploads() {
+    return Promise.resolve(0);
+  }
   requestCounts() {
     return {};
   }
