@@ -92,6 +92,8 @@ export interface TargetReport {
   deferred: DeferredRecord[];
   /** The lock of a run that died without releasing it was taken over (its pid, start). */
   lockTakenOverFrom?: string;
+  /** Deletes held back because some local files could not be read or named. */
+  heldDeletes: number;
 }
 
 /**
@@ -233,6 +235,18 @@ export async function runTarget(
       rootDevChanged: recordedRootDev !== undefined && recordedRootDev !== scanned.rootDev,
     });
 
+    // A file that could not be read or named may be where a deleted-looking file went
+    // (renamed to a bad name, a folder that became unreadable): hold every delete
+    // until it is fixed, unless the user insists.
+    const unseen = scanned.skipped.filter((entry) =>
+      entry.kind === "unreadable" || entry.kind === "invalid name"
+    );
+    let heldDeletes = 0;
+    if (unseen.length > 0 && !options.forceDelete) {
+      const kept = result.deletes.filter((action) => action.reason === "leftover temporary key");
+      heldDeletes = result.deletes.length - kept.length;
+      result.deletes = kept;
+    }
     const userDeletes = result.deletes.filter((action) =>
       action.reason !== "leftover temporary key"
     );
@@ -299,6 +313,7 @@ export async function runTarget(
       timings,
       deferred,
       lockTakenOverFrom: lock?.tookOverFrom,
+      heldDeletes,
     };
   } finally {
     if (!scanDone) pendingScan.cancel();

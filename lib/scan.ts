@@ -82,13 +82,23 @@ export function scan(root: string): ScanResult {
     for (const entry of entries) {
       const path = dir === "" ? entry.name : dir + "/" + entry.name;
       if (entry.isDirectory) {
+        if (entry.name.includes("\uFFFD") && !exists(base + path)) {
+          // Read lossily by Deno: the folder cannot be opened under this name.
+          skipped.push({
+            path,
+            kind: "invalid name",
+            reason:
+              "this folder's name is not valid UTF-8, so nothing in it can become an S3 key; rename it",
+          });
+          continue;
+        }
         pending.push(path);
       } else if (entry.isFile) {
         let info: Deno.FileInfo;
         try {
           info = Deno.lstatSync(base + path);
         } catch (error) {
-          if (entry.name.includes("\uFFFD")) {
+          if (entry.name.includes("\uFFFD") && !exists(base + path)) {
             // Deno reads names that are not UTF-8 lossily; the file cannot be opened by it.
             skipped.push({
               path,
@@ -120,4 +130,13 @@ export function scan(root: string): ScanResult {
     }
   }
   return { files, skipped, rootDev: rootInfo.dev, directories };
+}
+
+function exists(path: string): boolean {
+  try {
+    Deno.lstatSync(path);
+    return true;
+  } catch {
+    return false;
+  }
 }

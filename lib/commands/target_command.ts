@@ -213,6 +213,11 @@ export async function runTargetCommand(
     for (const entry of report.plan.skipped) {
       output.warn(`Skipped "${entry.path}": ${entry.reason}`);
     }
+    if (report.heldDeletes > 0) {
+      output.warn(
+        `Held back ${report.heldDeletes} delete(s): some files could not be read or named (see above), and their objects may be the ones that look deleted. Fix them, or pass --force-delete.`,
+      );
+    }
     const summary: JsonSummary = jsonSummary(report, {
       command: options.command,
       local: options.localDir,
