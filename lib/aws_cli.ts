@@ -46,6 +46,11 @@ export interface AwsSyncArgOptions {
   storageClass?: string;
   /** `--dryrun`: aws lists what it would do. */
   dryRun?: boolean;
+  /**
+   * `--delete` (default true). False holds aws's deletes, e.g. while some local folder
+   * cannot be read: aws skips what it cannot read and would delete its objects.
+   */
+  deleteRemote?: boolean;
 }
 
 /** Largest command line passed to `aws`, in bytes: Linux refuses ~2 MiB of arguments. */
@@ -87,7 +92,7 @@ export function awsSyncArgs(
     "sync",
     localPath,
     formatS3Url(location),
-    "--delete",
+    ...(options.deleteRemote === false ? [] : ["--delete"]),
     "--no-progress",
     "--no-follow-symlinks",
   ];

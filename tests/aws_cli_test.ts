@@ -36,6 +36,14 @@ Deno.test("awsSyncArgs() builds sync --delete with the state DB excluded", () =>
   assert.equal(awsSyncArgs("/d", { bucket: "backup", prefix: "" })[3], "s3://backup/");
 });
 
+Deno.test("awsSyncArgs() leaves out --delete when deletes are held", () => {
+  const args = awsSyncArgs("/volume1/photos", { bucket: "backup", prefix: "p/" }, {
+    deleteRemote: false,
+  });
+  assert.ok(!args.includes("--delete"), args.join(" "));
+  assert.deepEqual(excludesOf(args), [".s3-smart-sync.db*", "*/.s3-smart-sync.db*"]);
+});
+
 Deno.test("awsSyncArgs() passes each configured exclude and the connection options", () => {
   const args = awsSyncArgs("/volume1/photos", { bucket: "backup", prefix: "p/" }, {
     excludes: ["*.tmp", "./@eaDir/*", "has space/*"],
