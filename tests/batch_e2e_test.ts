@@ -222,6 +222,35 @@ Deno.test("batch: moves, then aws s3 sync, per config target", async (t) => {
     );
 
     await t.step(
+      "aws gets no --delete while a folder cannot be named, so its objects are kept",
+      async () => {
+        const s = await Scene.create(moto);
+        try {
+          const bucket = await moto.bucket("unseen");
+          const dir = `${s.base}/data`;
+          await writeTree(dir, { "album/a.jpg": "only copy", "keep.txt": "kept" });
+          await s.writeConfig([`${dir} | ${bucket} | p |`]);
+          await s.batchOk();
+          assert.deepEqual(await keys(moto, bucket), ["p/album/a.jpg", "p/keep.txt"]);
+
+          // Deno's rename takes only UTF-8; aws cannot upload under this name, and with
+          // --delete it would delete p/album/a.jpg, the only copy of the file.
+          const rename = `import os; os.rename(b"${dir}/album", b"${dir}/alb\\xff")`;
+          const renamed = await new Deno.Command("python3", { args: ["-c", rename] }).output();
+          assert.equal(renamed.code, 0, new TextDecoder().decode(renamed.stderr));
+
+          const result = await s.batch();
+          assert.notEqual(result.code, 0, "the unnamed folder needs the user");
+          assert.match(result.stderr, /could not be read or named .*without --delete/);
+          assert.equal(byLocal(result.json, dir).deletes, 0);
+          assert.deepEqual(await keys(moto, bucket), ["p/album/a.jpg", "p/keep.txt"]);
+        } finally {
+          await s.cleanup();
+        }
+      },
+    );
+
+    await t.step(
       "a broken config line fails with the file and line number, touching nothing",
       async () => {
         const s = await Scene.create(moto);

@@ -129,7 +129,6 @@ export interface BatchDeps extends TargetCommandDeps {
 /** Default dependencies: a real S3 client and the `aws` on PATH. */
 export const defaultBatchDeps: BatchDeps = { ...defaultDeps, aws: systemAws };
 
-/** What `aws s3 sync` did for a target. */
 function reporterFor(output: Output, dryRun: boolean): ExecutionReporter {
   const would = dryRun ? "would " : "";
   return {
@@ -147,6 +146,7 @@ async function awsStep(
     deps: BatchDeps;
     output: Output;
     deferred: ReadonlyArray<{ from: string; to: string }>;
+    holdDeletes: boolean;
   },
 ): Promise<AwsResult> {
   const { options, output } = context;
@@ -160,6 +160,7 @@ async function awsStep(
       region: options.connection.region ?? Deno.env.get("AWS_REGION"),
       storageClass: options.storageClass,
       dryRun: options.dryRun,
+      deleteRemote: !context.holdDeletes,
     });
     const shown = args.map((arg) => arg === endpoint ? redactUrl(arg) : arg);
     output.log(`running: aws ${formatCommandLine(shown)}`);
@@ -230,7 +231,25 @@ async function runOne(
       );
       codes.push(ExitCode.failure);
     } else if (!native) {
-      aws = await awsStep(target, { ...context, deferred: report.deferred });
+      // aws skips what it cannot read and deletes its objects, also those of files moved
+      // into an unreadable folder: hold its deletes, as the built-in sync does.
+      const unseen = report.scanSkipped.filter((entry) =>
+        entry.kind === "unreadable" || entry.kind === "invalid name"
+      );
+      if (unseen.length > 0) {
+        output.warn(
+          `${
+            unseen.length === 1 ? "1 entry" : `${unseen.length} entries`
+          } of ${target.localPath} could not be read or named (first: "${unseen[0]!.path}": ${
+            unseen[0]!.reason
+          }); aws s3 sync runs without --delete until they are fixed.`,
+        );
+      }
+      aws = await awsStep(target, {
+        ...context,
+        deferred: report.deferred,
+        holdDeletes: unseen.length > 0,
+      });
       codes.push(aws.exitCode === 0 ? 0 : aws.exitCode === 2 ? 3 : 1);
     }
     return {
