@@ -23,6 +23,7 @@ export class DryRunExecutor implements Executor {
       failures: [],
       deferred: [],
       waiting: [],
+      vanished: [],
       bytesUploaded: 0,
       bytesMovedServerSide: 0,
     };

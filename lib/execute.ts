@@ -68,6 +68,8 @@ export interface Outcome {
   deferred: DeferredMove[];
   /** Uploads held back because their key is the source of a deferred move. */
   waiting: UploadAction[];
+  /** Files deleted between the scan and their upload. */
+  vanished: string[];
   /** Bytes sent by uploads. */
   bytesUploaded: number;
   /** Bytes moved by server-side copies instead of uploads. */
@@ -118,6 +120,7 @@ function emptyOutcome(): Outcome {
     failures: [],
     deferred: [],
     waiting: [],
+    vanished: [],
     bytesUploaded: 0,
     bytesMovedServerSide: 0,
   };
@@ -404,8 +407,13 @@ export class LiveExecutor implements Executor {
           if (multipart) this.options.recorder.multipart?.(prefix + action.key, "done");
         } catch (error) {
           if (error instanceof StoreUnreachableError) throw error;
-          const unreadable = error instanceof Deno.errors.PermissionDenied ||
-            error instanceof Deno.errors.NotFound;
+          if (error instanceof Deno.errors.NotFound) {
+            // Deleted since the scan: there is nothing to back up any more, as if it had
+            // gone before the scan. Nothing is recorded; the next run sees it gone.
+            outcome.vanished.push(action.file.path);
+            return;
+          }
+          const unreadable = error instanceof Deno.errors.PermissionDenied;
           this.#fail(outcome, {
             action: "upload",
             key: action.key,

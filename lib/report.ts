@@ -25,6 +25,8 @@ export interface JsonSummary {
   deferredMoves: Array<{ from: string; to: string; storageClass?: string; reason: string }>;
   /** Uploads held back until a deferred move is done. */
   waiting: number;
+  /** Files deleted between the scan and their upload. */
+  vanished: number;
   adopted: number;
   unchanged: number;
   skipped: number;
@@ -86,6 +88,7 @@ export function jsonSummary(
       reason,
     })),
     waiting: plan.waiting.length + outcome.waiting.length,
+    vanished: outcome.vanished.length,
     adopted: plan.adopted,
     unchanged: plan.unchanged,
     skipped: report.scanSkipped.length + plan.skipped.length,
@@ -145,6 +148,7 @@ export function summaryLines(
       `${formatCount(summary.unchanged + summary.adopted)} unchanged` +
       (summary.adopted ? ` (${formatCount(summary.adopted)} adopted)` : "") +
       (summary.skipped ? `, ${formatCount(summary.skipped)} skipped` : "") +
+      (summary.vanished ? `, ${formatCount(summary.vanished)} vanished during the run` : "") +
       `, ${summary.errors} error${summary.errors === 1 ? "" : "s"} in ${
         formatDuration(summary.durationMs)
       }`,

@@ -6,6 +6,7 @@
  */
 import {
   AbortMultipartUploadCommand,
+  DeleteObjectCommand,
   DeleteObjectsCommand,
   HeadObjectCommand,
   ListMultipartUploadsCommand,
@@ -156,6 +157,14 @@ export interface S3StoreOptions {
 
 const MiB = 1024 * 1024;
 
+// deno-lint-ignore no-control-regex
+const XML_UNSAFE = /[\x00-\x1f\x7f-\x9f\u2028\u2029\ufeff\ufffe\uffff]/;
+
+/** Decodes a key of a listing made with `EncodingType: "url"` (as botocore does). */
+export function decodeKey(key: string): string {
+  return decodeURIComponent(key.replace(/\+/g, " "));
+}
+
 /** Encodes a CopySource: bucket and each key segment URL-encoded. */
 export function copySource(bucket: string, key: string): string {
   return `${encodeURIComponent(bucket)}/${key.split("/").map(encodeURIComponent).join("/")}`;
@@ -248,10 +257,17 @@ export class S3Store implements ObjectStore {
     let token: string | undefined;
     do {
       const page = await this.client.send(
-        new ListObjectsV2Command({ Bucket: this.bucket, Prefix: prefix, ContinuationToken: token }),
+        // Keys come URL-encoded, since XML 1.0 cannot carry every character a key may hold.
+        new ListObjectsV2Command({
+          Bucket: this.bucket,
+          Prefix: prefix,
+          ContinuationToken: token,
+          EncodingType: "url",
+        }),
       );
+      const decode = page.EncodingType === "url" ? decodeKey : (key: string) => key;
       yield (page.Contents ?? []).map((object) => ({
-        key: object.Key!,
+        key: decode(object.Key!),
         size: object.Size ?? 0,
         lastModifiedMs: object.LastModified?.getTime() ?? 0,
         etag: object.ETag,
@@ -360,17 +376,28 @@ export class S3Store implements ObjectStore {
   }
 
   async deleteMany(keys: readonly string[]): Promise<DeleteFailure[]> {
-    if (keys.length === 0) return [];
     if (keys.length > 1000) throw new RangeError("DeleteObjects takes at most 1000 keys");
+    // Keys with characters an XML request body cannot carry faithfully go one by one.
+    const single = keys.filter((key) => XML_UNSAFE.test(key));
+    const batch = single.length === 0 ? keys : keys.filter((key) => !XML_UNSAFE.test(key));
+    const failures: DeleteFailure[] = [];
+    for (const key of single) {
+      try {
+        await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: key }));
+      } catch (error) {
+        failures.push({ key, message: `${(error as Error).name}: ${(error as Error).message}` });
+      }
+    }
+    if (batch.length === 0) return failures;
     const result = await this.client.send(
       new DeleteObjectsCommand({
         Bucket: this.bucket,
-        Delete: { Objects: keys.map((key) => ({ Key: key })), Quiet: true },
+        Delete: { Objects: batch.map((key) => ({ Key: key })), Quiet: true },
       }),
     );
-    return (result.Errors ?? []).map((error) => ({
+    return failures.concat((result.Errors ?? []).map((error) => ({
       key: error.Key ?? "",
       message: `${error.Code ?? "Error"}: ${error.Message ?? "unknown error"}`,
-    }));
+    })));
   }
 }
