@@ -68,7 +68,7 @@ export interface Outcome {
   deferred: DeferredMove[];
   /** Uploads held back because their key is the source of a deferred move. */
   waiting: UploadAction[];
-  /** Files deleted between the scan and their upload. */
+  /** Files deleted or replaced (by another file, a link, a FIFO) between scan and upload. */
   vanished: string[];
   /** Bytes sent by uploads. */
   bytesUploaded: number;
@@ -396,6 +396,19 @@ export class LiveExecutor implements Executor {
           return;
         }
         const path = base + action.file.path;
+        // Still the regular file the scan saw? Never follow a symlink or open a FIFO
+        // (which would block) that replaced it since.
+        let before: Deno.FileInfo;
+        try {
+          before = await Deno.lstat(path);
+        } catch {
+          outcome.vanished.push(action.file.path);
+          return;
+        }
+        if (!before.isFile || before.ino !== action.file.ino) {
+          outcome.vanished.push(action.file.path);
+          return;
+        }
         const multipart = store.multipartThreshold !== undefined &&
           action.file.size >= store.multipartThreshold;
         if (multipart) this.options.recorder.multipart?.(prefix + action.key, "started");

@@ -64,6 +64,9 @@ export function orderMoves(moves: readonly MoveAction[], tempKey: () => string):
       ...move,
       from: temp,
       originalFrom: move.from,
+      // A copy gets its own ETag (a multipart object's copy is single-part): the
+      // temporary key's is not the listed one.
+      etag: undefined,
       copyDone: false,
       viaTemp: true,
     });

@@ -25,7 +25,7 @@ export interface JsonSummary {
   deferredMoves: Array<{ from: string; to: string; storageClass?: string; reason: string }>;
   /** Uploads held back until a deferred move is done. */
   waiting: number;
-  /** Files deleted between the scan and their upload. */
+  /** Files deleted or replaced (by another file, a link, a FIFO) between scan and upload. */
   vanished: number;
   adopted: number;
   unchanged: number;
@@ -148,7 +148,9 @@ export function summaryLines(
       `${formatCount(summary.unchanged + summary.adopted)} unchanged` +
       (summary.adopted ? ` (${formatCount(summary.adopted)} adopted)` : "") +
       (summary.skipped ? `, ${formatCount(summary.skipped)} skipped` : "") +
-      (summary.vanished ? `, ${formatCount(summary.vanished)} vanished during the run` : "") +
+      (summary.vanished
+        ? `, ${formatCount(summary.vanished)} gone or replaced during the run (next run)`
+        : "") +
       `, ${summary.errors} error${summary.errors === 1 ? "" : "s"} in ${
         formatDuration(summary.durationMs)
       }`,
