@@ -239,7 +239,7 @@ export async function runTarget(
     // (renamed to a bad name, a folder that became unreadable): hold every delete
     // until it is fixed, unless the user insists.
     const unseen = scanned.skipped.filter((entry) =>
-      entry.kind === "unreadable" || entry.kind === "invalid name"
+      entry.kind === "unreadable" || entry.kind === "invalid name" || entry.kind === "vanished"
     );
     let heldDeletes = 0;
     if (unseen.length > 0 && !options.forceDelete) {

@@ -24,7 +24,7 @@ export interface SkippedEntry {
   /** Path relative to the root. */
   path: string;
   /** What kind of entry it was. */
-  kind: "symlink" | "special" | "unreadable" | "invalid name";
+  kind: "symlink" | "special" | "unreadable" | "invalid name" | "vanished";
   /** A sentence for the user. */
   reason: string;
 }
@@ -70,7 +70,15 @@ export function scan(root: string): ScanResult {
       // Materialise here so that an error while reading is attributed to this directory.
       entries = Array.from(Deno.readDirSync(dir === "" ? root : base + dir));
     } catch (error) {
-      if (error instanceof Deno.errors.NotFound) continue;
+      if (error instanceof Deno.errors.NotFound) {
+        // Renamed or deleted while the walk went on: what was in it is unknown this run.
+        skipped.push({
+          path: dir,
+          kind: "vanished",
+          reason: "folder renamed or deleted during the scan; the next run sees it",
+        });
+        continue;
+      }
       skipped.push({
         path: dir,
         kind: "unreadable",

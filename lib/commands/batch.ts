@@ -234,7 +234,7 @@ async function runOne(
       // aws skips what it cannot read and deletes its objects, also those of files moved
       // into an unreadable folder: hold its deletes, as the built-in sync does.
       const unseen = report.scanSkipped.filter((entry) =>
-        entry.kind === "unreadable" || entry.kind === "invalid name"
+        entry.kind === "unreadable" || entry.kind === "invalid name" || entry.kind === "vanished"
       );
       if (unseen.length > 0) {
         output.warn(

@@ -206,7 +206,9 @@ export async function runTargetCommand(
     }
 
     for (const entry of report.scanSkipped) {
-      if (entry.kind === "unreadable" || entry.kind === "invalid name") {
+      if (
+        entry.kind === "unreadable" || entry.kind === "invalid name" || entry.kind === "vanished"
+      ) {
         output.warn(`Skipped "${entry.path}": ${entry.reason}`);
       } else output.detail(`skipped ${entry.path}: ${entry.reason}`);
     }
