@@ -107,6 +107,8 @@ export interface LiveExecutorOptions {
   verifyMoves?: boolean;
   /** `moves`: never upload (a file that fails --verify-moves is left to the uploader). */
   movesOnly?: boolean;
+  /** `sync --delete`: keys found to have no local file during the run are deleted too. */
+  deleteRemote?: boolean;
 }
 
 const DELETE_BATCH = 1000;
@@ -155,6 +157,7 @@ function tempRecordFor(step: MoveStep, source: MoveStep): FileRecord | undefined
 export class LiveExecutor implements Executor {
   readonly #heldSources = new Set<string>();
   readonly #extraUploads: UploadAction[] = [];
+  readonly #orphans: DeleteAction[] = [];
 
   async #verify(step: MoveStep): Promise<"same" | "differs" | "unknown"> {
     if (!step.etag || !/^"[0-9a-f]{32}"$/.test(step.etag) || !step.file) return "unknown";
@@ -175,7 +178,7 @@ export class LiveExecutor implements Executor {
     this.options.recorder.apply(plan.record);
     await this.#moves(plan, outcome);
     await this.#uploads(plan, outcome);
-    await this.#deletes(plan.deletes, outcome);
+    await this.#deletes([...plan.deletes, ...this.#orphans], outcome);
     return outcome;
   }
 
@@ -271,6 +274,15 @@ export class LiveExecutor implements Executor {
           recorder.apply({ forget: [step.from] });
           if (!this.options.movesOnly) {
             this.#extraUploads.push({ key: step.to, file: step.file, reason: "changed" });
+            // The source's content is no local file's: with --delete it goes, as any key
+            // whose file is gone (the plan had kept it as a move source).
+            if (this.options.deleteRemote) {
+              this.#orphans.push({
+                key: step.from,
+                size: step.size,
+                reason: "no local file (--verify-moves: the inode was reused)",
+              });
+            }
           }
           reporter?.verifyFailed?.(step);
           return false;
@@ -281,6 +293,7 @@ export class LiveExecutor implements Executor {
         await store.copy(prefix + step.from, prefix + step.to, {
           storageClass: step.storageClass,
           ifMatch: step.etag,
+          onMultipart: (state) => recorder.multipart?.(prefix + step.to, state),
         });
         return true;
       } catch (error) {

@@ -33,6 +33,11 @@ export interface CopyOptions {
   storageClass?: string;
   /** Copy only if the source still has this ETag. */
   ifMatch?: string;
+  /**
+   * Told before a multipart copy starts and after it completes, so that a copy a dead
+   * run left open can be aborted by the next one.
+   */
+  onMultipart?: (state: "started" | "done") => void;
 }
 
 /** A key that DeleteObjects could not delete. */

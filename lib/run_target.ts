@@ -277,6 +277,7 @@ export async function runTarget(
         reporter: deps.reporter,
         verifyMoves: options.verifyMoves,
         movesOnly: mode === "moves",
+        deleteRemote: mode === "sync" && (options.deleteRemote ?? false) && heldDeletes === 0,
       });
     }
     phaseStart = mark("plan", phaseStart);

@@ -323,11 +323,13 @@ export class S3Store implements ObjectStore {
       ifMatch: options.ifMatch ?? source.ETag,
     };
     if ((source.ContentLength ?? 0) > this.#copyCutoff) {
+      options.onMultipart?.("started");
       await multipartCopy(this.client, {
         ...request,
         partSize: this.#copyPartSize,
         concurrency: 4,
       });
+      options.onMultipart?.("done");
     } else {
       await simpleCopy(this.client, request);
     }
