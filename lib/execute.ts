@@ -130,8 +130,16 @@ function emptyOutcome(): Outcome {
 
 function recordFor(step: MoveStep): FileRecord | undefined {
   if (!step.file) return undefined;
-  const { dev, ino, size, mtimeMs } = step.file;
-  return { path: step.to, dev, ino, size, mtimeMs, inS3: true };
+  const { dev, ino, size, mtimeMs, btimeMs } = step.file;
+  return {
+    path: step.to,
+    dev,
+    ino,
+    size,
+    mtimeMs,
+    inS3: true,
+    ...(btimeMs === undefined ? {} : { btimeMs }),
+  };
 }
 
 function tempRecordFor(step: MoveStep, source: MoveStep): FileRecord | undefined {
@@ -463,8 +471,16 @@ export class LiveExecutor implements Executor {
           after && after.size === action.file.size &&
           (after.mtime?.getTime() ?? 0) === action.file.mtimeMs
         ) {
-          const { dev, ino, size, mtimeMs } = action.file;
-          context.flush({ path: action.key, dev, ino, size, mtimeMs, inS3: true });
+          const { dev, ino, size, mtimeMs, btimeMs } = action.file;
+          context.flush({
+            path: action.key,
+            dev,
+            ino,
+            size,
+            mtimeMs,
+            inS3: true,
+            ...(btimeMs === undefined ? {} : { btimeMs }),
+          });
         }
       },
     });

@@ -158,11 +158,18 @@ export function matchesRemote(remote: RemoteEntry | undefined, file: LocalFile):
 }
 
 function recordOf(file: LocalFile, key: string, inS3: boolean): FileRecord {
-  return { path: key, dev: file.dev, ino: file.ino, size: file.size, mtimeMs: file.mtimeMs, inS3 };
+  const { dev, ino, size, mtimeMs, btimeMs } = file;
+  const record: FileRecord = { path: key, dev, ino, size, mtimeMs, inS3 };
+  if (btimeMs !== undefined) record.btimeMs = btimeMs;
+  return record;
 }
 
 function sameContent(record: FileRecord, file: LocalFile): boolean {
-  return record.size === file.size && record.mtimeMs === file.mtimeMs;
+  return record.size === file.size && record.mtimeMs === file.mtimeMs &&
+    // A new file on a reused inode (or at the same path, as `cp -p` makes it) has its own
+    // birth time, where the file system keeps one; a renamed or remounted file keeps it.
+    (record.btimeMs === undefined || file.btimeMs === undefined ||
+      record.btimeMs === file.btimeMs);
 }
 
 /**

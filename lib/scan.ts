@@ -17,6 +17,11 @@ export interface LocalFile {
   size: number;
   /** Last modification time in milliseconds since the epoch. */
   mtimeMs: number;
+  /**
+   * Creation (birth) time in ms, where the file system keeps one (ext4, btrfs, APFS):
+   * a file that reuses a deleted file's inode has a new one.
+   */
+  btimeMs?: number;
 }
 
 /** Something the scan saw but did not return as a file, and why. */
@@ -125,6 +130,7 @@ export function scan(root: string): ScanResult {
           ino: info.ino ?? 0,
           size: info.size,
           mtimeMs: info.mtime?.getTime() ?? 0,
+          btimeMs: info.birthtime?.getTime(),
         });
       } else if (entry.isSymlink) {
         skipped.push({ path, kind: "symlink", reason: "symbolic links are not followed" });

@@ -5,11 +5,13 @@
  */
 import type { LocalFile, ScanResult, SkippedEntry } from "./scan.ts";
 
+const FIELDS = 5;
+
 /** A scan result as one string and one typed array. */
 export interface PackedScan {
   /** File paths joined by NUL, which no POSIX file name contains. */
   paths: string;
-  /** dev, ino, size, mtimeMs of each file in turn. */
+  /** dev, ino, size, mtimeMs, btimeMs (NaN: none) of each file in turn. */
   numbers: Float64Array;
   /** Skipped entries, as they are. */
   skipped: SkippedEntry[];
@@ -21,14 +23,15 @@ export interface PackedScan {
 
 /** Packs a scan result. */
 export function packScan(result: ScanResult): PackedScan {
-  const numbers = new Float64Array(result.files.length * 4);
+  const numbers = new Float64Array(result.files.length * FIELDS);
   const paths: string[] = new Array(result.files.length);
   result.files.forEach((file, index) => {
     paths[index] = file.path;
-    numbers[index * 4] = file.dev;
-    numbers[index * 4 + 1] = file.ino;
-    numbers[index * 4 + 2] = file.size;
-    numbers[index * 4 + 3] = file.mtimeMs;
+    numbers[index * FIELDS] = file.dev;
+    numbers[index * FIELDS + 1] = file.ino;
+    numbers[index * FIELDS + 2] = file.size;
+    numbers[index * FIELDS + 3] = file.mtimeMs;
+    numbers[index * FIELDS + 4] = file.btimeMs ?? NaN;
   });
   return {
     paths: paths.join("\u0000"),
@@ -41,17 +44,19 @@ export function packScan(result: ScanResult): PackedScan {
 
 /** Unpacks what {@linkcode packScan} made. */
 export function unpackScan(packed: PackedScan): ScanResult {
-  const count = packed.numbers.length / 4;
+  const count = packed.numbers.length / FIELDS;
   const paths = count === 0 ? [] : packed.paths.split("\u0000");
   const files: LocalFile[] = new Array(count);
   const numbers = packed.numbers;
   for (let index = 0; index < count; index++) {
+    const btimeMs = numbers[index * FIELDS + 4]!;
     files[index] = {
       path: paths[index]!,
-      dev: numbers[index * 4]!,
-      ino: numbers[index * 4 + 1]!,
-      size: numbers[index * 4 + 2]!,
-      mtimeMs: numbers[index * 4 + 3]!,
+      dev: numbers[index * FIELDS]!,
+      ino: numbers[index * FIELDS + 1]!,
+      size: numbers[index * FIELDS + 2]!,
+      mtimeMs: numbers[index * FIELDS + 3]!,
+      btimeMs: Number.isNaN(btimeMs) ? undefined : btimeMs,
     };
   }
   return {

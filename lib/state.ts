@@ -38,6 +38,8 @@ export interface FileRecord {
   mtimeMs: number;
   /** Whether the object at this key is known to hold this content. */
   inS3: boolean;
+  /** Birth time in ms, where the file system keeps one. */
+  btimeMs?: number;
 }
 
 /** A change to the recorded rows, applied in one transaction. */
@@ -108,6 +110,8 @@ const MIGRATIONS: readonly string[] = [
      started_ms INTEGER NOT NULL,
      PRIMARY KEY (target_id, key)
    ) WITHOUT ROWID;`,
+  // v4: birth times, which tell a reused inode from a renamed file.
+  `ALTER TABLE files ADD COLUMN btime_ms REAL;`,
 ];
 
 /** The schema version this code writes. */
@@ -120,6 +124,7 @@ interface FileRow {
   size: number;
   mtime_ms: number;
   in_s3: number;
+  btime_ms: number | null;
 }
 
 /**
@@ -238,17 +243,19 @@ export class StateStore {
     const records = new Map<string, FileRecord>();
     if (targetId === undefined) return records;
     const statement = this.#db.prepare(
-      "SELECT path, dev, ino, size, mtime_ms, in_s3 FROM files WHERE target_id = ?",
+      "SELECT path, dev, ino, size, mtime_ms, in_s3, btime_ms FROM files WHERE target_id = ?",
     ) as StatementSync & { setReturnArrays?(enabled: boolean): void };
     // Rows as arrays load about three times faster than rows as objects (200,000 rows:
     // 0.22 s against 0.66 s), and this runs on every sync.
     if (statement.setReturnArrays) {
       statement.setReturnArrays(true);
       const rows = statement.all(targetId) as unknown as Array<
-        [string, number, number, number, number, number]
+        [string, number, number, number, number, number, number | null]
       >;
-      for (const [path, dev, ino, size, mtimeMs, inS3] of rows) {
-        records.set(path, { path, dev, ino, size, mtimeMs, inS3: inS3 === 1 });
+      for (const [path, dev, ino, size, mtimeMs, inS3, btimeMs] of rows) {
+        const record: FileRecord = { path, dev, ino, size, mtimeMs, inS3: inS3 === 1 };
+        if (btimeMs !== null) record.btimeMs = btimeMs;
+        records.set(path, record);
       }
       return records;
     }
@@ -260,6 +267,7 @@ export class StateStore {
         size: Number(row.size),
         mtimeMs: Number(row.mtime_ms),
         inS3: row.in_s3 === 1,
+        ...(row.btime_ms === null ? {} : { btimeMs: Number(row.btime_ms) }),
       });
     }
     return records;
@@ -398,7 +406,7 @@ export class StateStore {
   /** A recorder that writes the changes of one target to this store. */
   recorder(targetId: number): StateRecorder {
     const upsert = this.#db.prepare(
-      "INSERT OR REPLACE INTO files (target_id, path, dev, ino, size, mtime_ms, in_s3) VALUES (?, ?, ?, ?, ?, ?, ?)",
+      "INSERT OR REPLACE INTO files (target_id, path, dev, ino, size, mtime_ms, in_s3, btime_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
     );
     const forget = this.#db.prepare("DELETE FROM files WHERE target_id = ? AND path = ?");
     return new SqliteRecorder(this, { db: this.#db, targetId, upsert, forget });
@@ -457,6 +465,7 @@ class SqliteRecorder implements StateRecorder {
           record.size,
           record.mtimeMs,
           record.inS3 ? 1 : 0,
+          record.btimeMs ?? null,
         );
       }
       db.exec("COMMIT");

@@ -112,3 +112,32 @@ Deno.test("plan() drops a deferral when the renamed file was changed: upload, ol
   assert.deepEqual(result.uploads.map((upload) => upload.key), ["b.jpg"]);
   assert.deepEqual(result.deletes.map((del) => del.key), ["a.jpg"]);
 });
+
+Deno.test("plan() does not take a new file on a reused inode for a rename when birth times differ", () => {
+  const previous = [{ ...rec("old.txt", 5), btimeMs: T - 50_000 }];
+  const reused = { ...file("new.txt", 5), btimeMs: T + 1 };
+  const result = run(previous, [reused], { "old.txt": obj() });
+  assert.deepEqual(result.moves, []);
+  assert.deepEqual(result.uploads.map((upload) => upload.key), ["new.txt"]);
+  assert.deepEqual(result.deletes.map((del) => del.key), ["old.txt"]);
+  const renamed = run(previous, [{ ...file("new.txt", 5), btimeMs: T - 50_000 }], {
+    "old.txt": obj(),
+  });
+  assert.equal(renamed.moves.length, 1, "a renamed file keeps its birth time");
+  const unknown = run([rec("old.txt", 5)], [reused], { "old.txt": obj() });
+  assert.equal(unknown.moves.length, 1, "rows written before birth times were kept still match");
+});
+
+Deno.test("plan() uploads a file replaced at the same path with the same size and mtime (cp -p)", () => {
+  const previous = [{ ...rec("a.txt", 5), btimeMs: T - 50_000 }];
+  const replaced = { ...file("a.txt", 6), btimeMs: T + 7 };
+  const result = run(previous, [replaced], { "a.txt": obj() });
+  assert.deepEqual(result.uploads.map((upload) => `${upload.key}:${upload.reason}`), [
+    "a.txt:changed",
+  ]);
+  const remounted = run(previous, [{ ...file("a.txt", 6), btimeMs: T - 50_000 }], {
+    "a.txt": obj(),
+  });
+  assert.deepEqual(remounted.uploads, [], "a remount changes the inode, not the birth time");
+  assert.equal(remounted.inodeUpdates, 1);
+});
