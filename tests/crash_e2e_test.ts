@@ -131,7 +131,23 @@ class BucketHasher {
   readonly #known = new Map<string, { tag: string; hash: string }>();
   constructor(private readonly moto: MotoServer, private readonly bucket: string) {}
 
+  /**
+   * Key → content hash. A request the killed CLI sent just before SIGKILL can still be
+   * running in moto (a delete of a moved object's source): a key listed and then gone
+   * makes it list again, once the server has settled.
+   */
   async hashes(): Promise<Map<string, string>> {
+    for (let attempt = 1;; attempt++) {
+      try {
+        return await this.#hashesOnce();
+      } catch (error) {
+        if ((error as Error).name !== "NoSuchKey" || attempt >= 5) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+    }
+  }
+
+  async #hashesOnce(): Promise<Map<string, string>> {
     const result = new Map<string, string>();
     const listed = await this.moto.list(this.bucket);
     for (const object of listed) {

@@ -83,8 +83,22 @@ export class BucketContents {
 
   constructor(private readonly moto: MotoServer, private readonly bucket: string) {}
 
-  /** Key → MD5 hex of the content, for the whole bucket. */
+  /**
+   * Key → MD5 hex of the content, for the whole bucket. A request a killed CLI sent
+   * just before dying may still run in moto and delete a listed key: then list again.
+   */
   async md5ByKey(): Promise<Map<string, string>> {
+    for (let attempt = 1;; attempt++) {
+      try {
+        return await this.#md5ByKeyOnce();
+      } catch (error) {
+        if ((error as Error).name !== "NoSuchKey" || attempt >= 5) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+    }
+  }
+
+  async #md5ByKeyOnce(): Promise<Map<string, string>> {
     const result = new Map<string, string>();
     for (const object of await listExact(this.moto, this.bucket)) {
       const plain = /^"([0-9a-f]{32})"$/.exec(object.etag);
