@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { ExecutionReporter, Executor, Outcome } from "./execute.ts";
+import { emptyOutcome, type ExecutionReporter, type Executor, type Outcome } from "./execute.ts";
 import { orderMoves } from "./move_order.ts";
 import { type Plan, TEMP_FOLDER } from "./plan.ts";
 
@@ -16,17 +16,7 @@ export class DryRunExecutor implements Executor {
   constructor(private readonly reporter: ExecutionReporter = {}) {}
 
   execute(plan: Plan): Promise<Outcome> {
-    const outcome: Outcome = {
-      moves: [],
-      uploads: [],
-      deletes: [],
-      failures: [],
-      deferred: [],
-      waiting: [],
-      vanished: [],
-      bytesUploaded: 0,
-      bytesMovedServerSide: 0,
-    };
+    const outcome = emptyOutcome();
     let temp = 0;
     for (const sequence of orderMoves(plan.moves, () => `${TEMP_FOLDER}dry-run-${++temp}`)) {
       for (const step of sequence) {

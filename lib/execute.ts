@@ -114,7 +114,8 @@ export interface LiveExecutorOptions {
 const DELETE_BATCH = 1000;
 const RECORD_BATCH = 200;
 
-function emptyOutcome(): Outcome {
+/** An outcome with nothing done yet. */
+export function emptyOutcome(): Outcome {
   return {
     moves: [],
     uploads: [],

@@ -284,10 +284,10 @@ export async function runTarget(
     deps.reporter?.planned?.(result);
     const outcome = await executor.execute(result);
     mark("execute", phaseStart);
+    const firstDeferred = new Map(deferredBefore.map((old) => [old.from, old.firstDeferredMs]));
     let deferred: DeferredRecord[] = result.deferred.map((move) => ({
       ...move,
-      firstDeferredMs: deferredBefore.find((old) => old.from === move.from)?.firstDeferredMs ??
-        Date.now(),
+      firstDeferredMs: firstDeferred.get(move.from) ?? Date.now(),
     }));
     if (!dryRun && targetId !== undefined) {
       state.setRootDev(targetId, scanned.rootDev);

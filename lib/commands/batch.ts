@@ -24,7 +24,13 @@ import { type ConnectionOptions, effectiveEndpoint } from "../s3_store.ts";
 import { formatS3Url } from "../target.ts";
 import { type AwsResult, table, targetJson, type TargetResult, worst } from "./batch_report.ts";
 import { type CommandResult, defaultDeps, type TargetCommandDeps } from "./target_command.ts";
-import { parseCommandArgs, parseConnection, parseCount, parseStorageClass } from "./options.ts";
+import {
+  BASE_OPTIONS,
+  parseCommandArgs,
+  parseConnection,
+  parseCount,
+  parseStorageClass,
+} from "./options.ts";
 
 /** Help text of `batch`. */
 export const BATCH_HELP = `Usage: s3-smart-sync batch [--config FILE] [options]
@@ -63,14 +69,7 @@ const OPTIONS = {
   "dry-run": { type: "boolean" },
   "storage-class": { type: "string" },
   concurrency: { type: "string" },
-  "endpoint-url": { type: "string" },
-  profile: { type: "string" },
-  region: { type: "string" },
-  json: { type: "boolean" },
-  quiet: { type: "boolean", short: "q" },
-  verbose: { type: "boolean", short: "v" },
-  "log-dir": { type: "string" },
-  help: { type: "boolean", short: "h" },
+  ...BASE_OPTIONS,
 } as const;
 
 /** Options of `batch`, parsed. */

@@ -17,6 +17,9 @@ export const COMMON_HELP = `Options:
                             Also read from AWS_ENDPOINT_URL_S3 or AWS_ENDPOINT_URL
   --profile NAME            profile in ~/.aws/credentials and ~/.aws/config (or AWS_PROFILE)
   --region REGION           region (or AWS_REGION, AWS_DEFAULT_REGION, the profile's; default us-east-1)
+  --verify-moves            before each move, compare the file's MD5 with the object's ETag
+                            (where it is an MD5); on a mismatch upload instead of moving
+                            ("moves" only skips the move and leaves the upload to the uploader)
   --sse AES256|aws:kms      server-side encryption of uploads (moves keep each object's own)
   --sse-kms-key-id ID       KMS key for --sse aws:kms
   --full-checksums          with --endpoint-url, send the SDK's CRC32 checksums on every request

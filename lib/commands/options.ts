@@ -20,6 +20,18 @@ export const STORAGE_CLASSES = [
   "REDUCED_REDUNDANCY",
 ] as const;
 
+/** Options of every command that talks to S3 and reports: connection, output, log, help. */
+export const BASE_OPTIONS = {
+  "endpoint-url": { type: "string" },
+  profile: { type: "string" },
+  region: { type: "string" },
+  json: { type: "boolean" },
+  quiet: { type: "boolean", short: "q" },
+  verbose: { type: "boolean", short: "v" },
+  "log-dir": { type: "string" },
+  help: { type: "boolean", short: "h" },
+} as const;
+
 const SIZE_UNITS: Record<string, number> = {
   "": 1,
   b: 1,

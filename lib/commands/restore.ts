@@ -14,7 +14,7 @@ import { effectiveEndpoint } from "../s3_store.ts";
 import { StateStore } from "../state.ts";
 import { parseS3Url } from "../target.ts";
 import { type CommandResult, defaultDeps, type TargetCommandDeps } from "./target_command.ts";
-import { parseCommandArgs, parseCount } from "./options.ts";
+import { BASE_OPTIONS, parseCommandArgs, parseCount } from "./options.ts";
 
 /** Help text of `restore`. */
 export const RESTORE_HELP =
@@ -45,14 +45,7 @@ const OPTIONS = {
   days: { type: "string" },
   tier: { type: "string" },
   "dry-run": { type: "boolean" },
-  "endpoint-url": { type: "string" },
-  profile: { type: "string" },
-  region: { type: "string" },
-  json: { type: "boolean" },
-  quiet: { type: "boolean", short: "q" },
-  verbose: { type: "boolean", short: "v" },
-  "log-dir": { type: "string" },
-  help: { type: "boolean", short: "h" },
+  ...BASE_OPTIONS,
 } as const;
 
 /** Options of `restore`, parsed. */

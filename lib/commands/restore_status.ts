@@ -10,7 +10,7 @@ import { defaultLogDir, RunLog } from "../log.ts";
 import { runPool } from "../pool.ts";
 import { groupsFor } from "./restore.ts";
 import { type CommandResult, defaultDeps, type TargetCommandDeps } from "./target_command.ts";
-import { parseCommandArgs } from "./options.ts";
+import { BASE_OPTIONS, parseCommandArgs } from "./options.ts";
 
 /** Help text of `restore-status`. */
 export const RESTORE_STATUS_HELP =
@@ -26,14 +26,7 @@ with totals. Sends one HeadObject per object; changes nothing.
   --log-dir DIR             run logs; archive_restore_needed.log is read beside this folder`;
 
 const OPTIONS = {
-  "endpoint-url": { type: "string" },
-  profile: { type: "string" },
-  region: { type: "string" },
-  json: { type: "boolean" },
-  quiet: { type: "boolean", short: "q" },
-  verbose: { type: "boolean", short: "v" },
-  "log-dir": { type: "string" },
-  help: { type: "boolean", short: "h" },
+  ...BASE_OPTIONS,
 } as const;
 
 /** One object's restore state. */

@@ -35,12 +35,10 @@ export async function status(
   argv: string[],
   deps: TargetCommandDeps = defaultDeps,
 ): Promise<CommandResult> {
-  // status accepts --delete to show what `sync --delete` would do.
-  const deleting = argv.includes("--delete");
-  const options = parseTargetCommand("status", argv.filter((arg) => arg !== "--delete"));
+  const options = parseTargetCommand("status", argv);
   if (options === "help") {
     console.log(STATUS_HELP);
     return { exitCode: 0 };
   }
-  return await runTargetCommand({ ...options, deleteRemote: deleting }, deps);
+  return await runTargetCommand(options, deps);
 }

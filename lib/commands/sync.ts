@@ -26,8 +26,6 @@ adopted, not uploaded again.
                             emptied: no files, or more than half of the objects would go
   --max-delete N            allow up to N deletes (instead of the 50% guard)
   --force-delete            allow any number of deletes
-  --verify-moves            before each move, compare the file's MD5 with the object's ETag
-                            (where it is an MD5); on a mismatch upload instead of moving
 
 ${COMMON_HELP}`;
 

@@ -39,7 +39,13 @@ export interface TargetCommandOptions {
   verifyMoves: boolean;
 }
 
-import { parseCommandArgs, parseConnection, parseCount, parseStorageClass } from "./options.ts";
+import {
+  BASE_OPTIONS,
+  parseCommandArgs,
+  parseConnection,
+  parseCount,
+  parseStorageClass,
+} from "./options.ts";
 
 /** Options every command understands. */
 export const COMMON_OPTIONS = {
@@ -48,13 +54,6 @@ export const COMMON_OPTIONS = {
   delete: { type: "boolean" },
   "storage-class": { type: "string" },
   concurrency: { type: "string" },
-  "endpoint-url": { type: "string" },
-  profile: { type: "string" },
-  region: { type: "string" },
-  json: { type: "boolean" },
-  quiet: { type: "boolean", short: "q" },
-  verbose: { type: "boolean", short: "v" },
-  "log-dir": { type: "string" },
   "max-delete": { type: "string" },
   "force-delete": { type: "boolean" },
   "verify-moves": { type: "boolean" },
@@ -65,7 +64,7 @@ export const COMMON_OPTIONS = {
   "multipart-chunksize": { type: "string" },
   "copy-multipart-threshold": { type: "string" },
   "copy-part-size": { type: "string" },
-  help: { type: "boolean", short: "h" },
+  ...BASE_OPTIONS,
 } as const;
 
 /**
@@ -85,10 +84,9 @@ export function parseTargetCommand(
       `"${command}" takes two arguments, <local_dir> and <s3://bucket[/prefix]>, but got ${positionals.length}. Run "s3-smart-sync ${command} --help".`,
     );
   }
-  if (command !== "sync") {
-    if (values.delete) {
-      throw new UsageError(`"${command}" never deletes; --delete belongs to "sync".`);
-    }
+  // status --delete shows what sync --delete would do.
+  if (command === "moves" && values.delete) {
+    throw new UsageError(`"moves" never deletes; --delete belongs to "sync".`);
   }
   const [localDir, url] = positionals as [string, string];
   return {
