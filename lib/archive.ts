@@ -113,10 +113,11 @@ export function archiveLogPath(logDir: string): string {
 }
 
 const HEADER = [
-  "# s3-smart-sync: moves waiting for archived objects to be restored.",
+  "# s3-smart-sync: moves waiting for archived objects to be restored (a report: the state DB",
+  "# of each target is the truth).",
   '# Run "s3-smart-sync restore" to start the restores, "s3-smart-sync restore-status" to follow them;',
   "# the next sync, moves or batch completes each move once its object is restored.",
-  "# first_deferred\tstorage_class\told\tnew\tlocal_dir\tendpoint",
+  "# first_deferred\tstorage_class\told\tnew\tlocal_dir\tendpoint\tprefix",
 ];
 
 function escapeField(text: string): string {

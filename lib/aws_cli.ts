@@ -1,41 +1,20 @@
 /**
- * The `aws s3 sync` step of `batch`: its argument vector (excludes for the state DB
- * and for deferred moves), reading its output, and spawning it without a shell.
+ * The `aws s3 sync` step of `batch`: its argument vector (the target's excludes and
+ * the state DB's), reading its output, and spawning it without a shell.
  *
  * @module
  */
 import { OperationError } from "./errors.ts";
-import { STATE_DB_NAME } from "./filter.ts";
+import { ALWAYS_EXCLUDED } from "./filter.ts";
 import { formatS3Url, type S3Location } from "./target.ts";
 
-/** Patterns that keep the state DB and its side files away from `aws s3 sync`. */
-export const AWS_STATE_EXCLUDES: readonly string[] = [
-  `${STATE_DB_NAME}*`,
-  `*/${STATE_DB_NAME}*`,
-];
-
-/**
- * Escapes the fnmatch metacharacters `*`, `?` and `[` of a literal path, so that an
- * `--exclude` matches exactly that path.
- *
- * @example
- * ```ts
- * escapeGlob("best [2024]/a*.jpg"); // "best [[]2024]/a[*].jpg"
- * ```
- */
-export function escapeGlob(path: string): string {
-  return path.replace(/[*?[]/g, "[$&]");
-}
+/** Patterns that keep the state DB, its side files and its locks away from `aws s3 sync`. */
+export const AWS_STATE_EXCLUDES: readonly string[] = ALWAYS_EXCLUDED;
 
 /** What goes on the `aws s3 sync` command line besides the source and destination. */
 export interface AwsSyncArgOptions {
   /** The target's exclude patterns, passed as they are. */
   excludes?: readonly string[];
-  /**
-   * Moves waiting for a restore, relative to the prefix: neither the new path may be
-   * uploaded nor the old key deleted, so both are excluded literally.
-   */
-  deferred?: ReadonlyArray<{ from: string; to: string }>;
   /** `--endpoint-url`. */
   endpoint?: string;
   /** `--profile`. */
@@ -53,16 +32,12 @@ export interface AwsSyncArgOptions {
   deleteRemote?: boolean;
 }
 
-/** Largest command line passed to `aws`, in bytes: Linux refuses ~2 MiB of arguments. */
-export const MAX_ARGV_BYTES = 1_500_000;
-
 /**
  * Builds the argument vector of `aws s3 sync <localPath> s3://bucket/prefix --delete`
  * (without "aws" itself).
  *
- * @throws {OperationError} when the excludes make the command line too long for the
- *   system (many thousands of deferred moves), or when the local path or prefix contains
- *   `*`, `?` or `[`: aws joins them unescaped to each exclude, which then matches nothing.
+ * @throws {OperationError} when the local path or prefix contains `*`, `?` or `[`: aws
+ *   joins them unescaped to each exclude, which then would not keep the state DB out.
  *
  * @example
  * ```ts
@@ -82,7 +57,7 @@ export function awsSyncArgs(
   );
   if (unsafeRoot !== undefined) {
     throw new OperationError(
-      `Cannot run aws s3 sync for ${localPath}: "${unsafeRoot}" contains *, ? or [, which aws reads as patterns in its excludes, so the state DB and deferred moves could not be excluded. Use --engine native, or rename the folder or prefix.`,
+      `Cannot run aws s3 sync for ${localPath}: "${unsafeRoot}" contains *, ? or [, which aws reads as patterns in its excludes, so the state DB could not be excluded. Use --engine native, or rename the folder or prefix.`,
     );
   }
   // Symlinks are not followed, as by the moves engine: aws would otherwise upload what
@@ -101,24 +76,12 @@ export function awsSyncArgs(
     ...(options.excludes ?? []).map((pattern) => pattern.replace(/^\.?\/+/, "")),
     ...AWS_STATE_EXCLUDES,
   ];
-  const literal = new Set<string>();
-  for (const move of options.deferred ?? []) {
-    literal.add(move.to);
-    literal.add(move.from);
-  }
-  patterns.push(...[...literal].map(escapeGlob));
   for (const pattern of patterns) args.push("--exclude", pattern);
   if (options.endpoint) args.push("--endpoint-url", options.endpoint);
   if (options.profile) args.push("--profile", options.profile);
   if (options.region) args.push("--region", options.region);
   if (options.storageClass) args.push("--storage-class", options.storageClass);
   if (options.dryRun) args.push("--dryrun");
-  const bytes = args.reduce((sum, arg) => sum + new TextEncoder().encode(arg).length + 1, 0);
-  if (bytes > MAX_ARGV_BYTES) {
-    throw new OperationError(
-      `Cannot run aws s3 sync for ${localPath}: excluding ${literal.size} paths of deferred moves makes its command line ${bytes} bytes long. Restore the archived objects first ("s3-smart-sync restore"), or use --engine native.`,
-    );
-  }
   return args;
 }
 

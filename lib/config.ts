@@ -6,6 +6,7 @@
  * @module
  */
 import { UsageError } from "./errors.ts";
+import { homeDir } from "./home.ts";
 import { bucketNameProblem, formatS3Url, parseS3Url, type S3Location } from "./target.ts";
 
 /** Name of the config file in the home folder. */
@@ -25,8 +26,7 @@ export interface BatchTarget {
 
 /** `~/.s3-smart-sync.conf`. */
 export function defaultConfigPath(): string {
-  const home = Deno.env.get("HOME") ?? Deno.env.get("USERPROFILE") ?? ".";
-  return `${home}/${CONFIG_NAME}`;
+  return `${homeDir()}/${CONFIG_NAME}`;
 }
 
 /** The commented sample config that `init` writes. */
@@ -42,14 +42,16 @@ export const SAMPLE_CONFIG = `# s3-smart-sync batch configuration
 #   local_path | bucket | prefix | excludes
 #
 #   local_path  the directory to mirror; an absolute path ("~/" is your home folder).
-#               It must exist and be a directory. The state file .s3-smart-sync.db is kept
-#               in it and is never uploaded.
+#               When it is missing or empty as batch comes to it (an unmounted volume),
+#               that target is skipped and reported, and the others run. The state file
+#               .s3-smart-sync.db is kept in it and is never uploaded.
 #   bucket      the S3 bucket name alone, e.g. my-nas-backup (not s3://...).
 #   prefix      the folder in the bucket, e.g. photos or nas/photos; leave it empty to sync
 #               into the root of the bucket. A trailing "/" is added for you.
 #   excludes    optional: patterns to leave out, comma-separated, e.g. *.tmp,@eaDir/*
 #               They work as with "aws s3 sync --exclude": matched against the path relative
-#               to local_path, and "*" also matches "/" (so *.tmp excludes a/b/c.tmp).
+#               to local_path, and "*" also matches "/" (so *.tmp excludes a/b/c.tmp, but
+#               @eaDir/* only the @eaDir folder at the top: add */@eaDir/* for the others).
 #               A pattern cannot contain a comma.
 #
 # Lines starting with "#" are comments; blank lines are ignored. Two lines may not name the
@@ -61,7 +63,7 @@ export const SAMPLE_CONFIG = `# s3-smart-sync batch configuration
 #
 # Examples (remove the leading "# " to use them):
 #
-# /volume1/photos    | my-nas-backup | photos    | @eaDir/*,*.tmp,.DS_Store,*/.DS_Store
+# /volume1/photos    | my-nas-backup | photos    | @eaDir/*,*/@eaDir/*,*.tmp,.DS_Store,*/.DS_Store
 # /volume1/documents | my-nas-backup | documents |
 # ~/music            | my-music      |           | *.part
 `;
@@ -69,15 +71,16 @@ export const SAMPLE_CONFIG = `# s3-smart-sync batch configuration
 /** How `parseConfig` checks a local path; returns what is wrong, or undefined. */
 export type PathCheck = (path: string) => string | undefined;
 
-/** The default {@linkcode PathCheck}: the path exists and is a directory. */
+/**
+ * The default {@linkcode PathCheck}: a path that exists must be a directory. A missing
+ * path is not a config error: it is usually an unmounted volume, and `batch` skips that
+ * target when it comes to it, running the others.
+ */
 export function directoryProblem(path: string): string | undefined {
   try {
     return Deno.statSync(path).isDirectory ? undefined : `local path "${path}" is not a directory`;
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) {
-      return `local path "${path}" does not exist (is the volume mounted?)`;
-    }
-    return `cannot read local path "${path}": ${(error as Error).message}`;
+  } catch {
+    return undefined;
   }
 }
 
@@ -94,7 +97,8 @@ function expandHome(path: string, home: string): string {
  * @param options `path` names the file in messages; `checkPath` checks each local path
  *   (default: it exists and is a directory); `home` replaces a leading "~".
  * @throws {UsageError} listing every problem: a missing field, an invalid bucket name,
- *   a local path that is missing or not a directory, a duplicate or overlapping target.
+ *   a relative local path or one that is not a directory, a duplicate or overlapping
+ *   target. A local path that does not exist is accepted (see {@linkcode directoryProblem}).
  *
  * @example
  * ```ts
@@ -108,7 +112,7 @@ export function parseConfig(
   options: { path: string; checkPath?: PathCheck; home?: string },
 ): BatchTarget[] {
   const checkPath = options.checkPath ?? directoryProblem;
-  const home = options.home ?? Deno.env.get("HOME") ?? "~";
+  const home = options.home ?? homeDir();
   const problems: string[] = [];
   const targets: BatchTarget[] = [];
   const lines = text.replace(/^\uFEFF/, "").split(/\r?\n/);

@@ -1,103 +1,98 @@
 /**
  * Finds the deferred moves that `restore` and `restore-status` work on: those of one
- * target (from its state DB), or of every target listed in
- * `archive_restore_needed.log`.
+ * target, or of every target in the registry. The state DBs are the truth;
+ * `archive_restore_needed.log` is a report, read only to find targets synced before the
+ * registry existed.
  *
  * @module
  */
 import { type DeferredRecord, readArchiveLog } from "./archive.ts";
-import { STATE_DB_NAME } from "./filter.ts";
-import { StateStore } from "./state.ts";
-import type { S3Location } from "./target.ts";
+import { exists } from "./fs.ts";
+import type { RegisteredTarget, TargetRegistry } from "./registry.ts";
+import { statePathOf, StateStore } from "./state.ts";
 
 /** The deferred moves of one target. */
-export interface DeferredGroup {
-  /** The synced local directory. */
-  localDir: string;
-  /** Endpoint URL, or "" for AWS. */
-  endpoint: string;
-  /** Bucket. */
-  bucket: string;
-  /** Prefix. */
-  prefix: string;
+export interface DeferredGroup extends RegisteredTarget {
   /** Its deferred moves (keys relative to the prefix). */
   moves: DeferredRecord[];
 }
 
-function exists(path: string): boolean {
-  try {
-    Deno.statSync(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /**
- * The deferred moves of one target, read from the state DB in `localDir`.
+ * The deferred moves of one target, read from its state DB (none when it has no DB).
+ *
+ * @throws {Error} when the state DB exists but cannot be read.
  *
  * @example
  * ```ts
- * const group = deferredOfTarget("/volume1/photos", { location, endpoint: "" });
+ * const group = deferredOfTarget({ localDir: "/volume1/photos",
+ *   stateDb: "/volume1/photos/.s3-smart-sync.db", endpoint: "", bucket: "b", prefix: "" });
  * ```
  */
-export function deferredOfTarget(
-  localDir: string,
-  target: { location: S3Location; endpoint: string },
-): DeferredGroup {
-  const group = {
-    localDir,
-    endpoint: target.endpoint,
-    bucket: target.location.bucket,
-    prefix: target.location.prefix,
-    moves: [] as DeferredRecord[],
-  };
-  if (!exists(`${localDir}/${STATE_DB_NAME}`)) return group;
-  const state = StateStore.open(localDir, { readOnly: true });
+export function deferredOfTarget(target: RegisteredTarget): DeferredGroup {
+  const group: DeferredGroup = { ...target, moves: [] };
+  if (!exists(target.stateDb)) return group;
+  const state = StateStore.openFile(target.stateDb, { readOnly: true });
   try {
-    const id = state.target({ endpoint: target.endpoint, ...target.location });
-    group.moves = state.deferredMoves(id);
+    const { endpoint, bucket, prefix } = target;
+    group.moves = state.deferredMoves(state.target({ endpoint, bucket, prefix }));
   } finally {
     state.close();
   }
   return group;
 }
 
+/** What {@linkcode deferredEverywhere} found. */
+export interface DeferredSearch {
+  /** Every known target with its deferred moves (possibly none). */
+  groups: DeferredGroup[];
+  /** Targets whose state could not be read, each as a sentence. */
+  problems: string[];
+}
+
 /**
- * Every target with deferred moves, from `archive_restore_needed.log`. Each target's
- * moves are read from its state DB where it still exists (the DB is the truth; the
- * log mirrors it), else from the log's lines.
+ * The deferred moves of every registered target, and of targets named in the archive
+ * log that the registry does not list yet (synced by a version before the registry).
+ * A target whose directory is gone (an unmounted volume) or whose DB cannot be read is
+ * reported in `problems` and skipped.
  */
-export function deferredFromLog(logPath: string): DeferredGroup[] {
-  const groups = new Map<string, DeferredGroup>();
-  for (const entry of readArchiveLog(logPath)) {
-    const id = JSON.stringify([entry.localDir, entry.endpoint, entry.bucket, entry.prefix]);
-    let group = groups.get(id);
-    if (!group) {
-      group = {
-        localDir: entry.localDir,
-        endpoint: entry.endpoint,
-        bucket: entry.bucket,
-        prefix: entry.prefix,
-        moves: [],
-      };
-      groups.set(id, group);
-    }
-    group.moves.push({
-      from: entry.oldKey.slice(entry.prefix.length),
-      to: entry.newKey.slice(entry.prefix.length),
-      size: 0,
-      storageClass: entry.storageClass,
-      reason: "listed in the archive log",
-      firstDeferredMs: entry.firstDeferred.getTime(),
-    });
+export function deferredEverywhere(
+  options: { registry: TargetRegistry; archiveLog?: string },
+): DeferredSearch {
+  const targets = [...options.registry.targets()];
+  const seen = new Set(targets.map(identity));
+  for (const entry of options.archiveLog ? readArchiveLog(options.archiveLog) : []) {
+    const target = {
+      localDir: entry.localDir,
+      stateDb: statePathOf(entry.localDir),
+      endpoint: entry.endpoint,
+      bucket: entry.bucket,
+      prefix: entry.prefix,
+    };
+    if (seen.has(identity(target))) continue;
+    seen.add(identity(target));
+    targets.push(target);
   }
-  return [...groups.values()].map((group) => {
-    if (!exists(`${group.localDir}/${STATE_DB_NAME}`)) return group;
-    const fromDb = deferredOfTarget(group.localDir, {
-      location: { bucket: group.bucket, prefix: group.prefix },
-      endpoint: group.endpoint,
-    });
-    return fromDb;
-  });
+  const groups: DeferredGroup[] = [];
+  const problems: string[] = [];
+  for (const target of targets) {
+    const where = `${target.localDir} → s3://${target.bucket}/${target.prefix}`;
+    if (!exists(target.localDir) && !exists(target.stateDb)) {
+      problems.push(
+        `${where}: "${target.localDir}" is not there (is the volume mounted?); its deferred moves are not included`,
+      );
+      continue;
+    }
+    try {
+      groups.push(deferredOfTarget(target));
+    } catch (error) {
+      problems.push(
+        `${where}: cannot read its state DB "${target.stateDb}": ${(error as Error).message}`,
+      );
+    }
+  }
+  return { groups, problems };
+}
+
+function identity(target: RegisteredTarget): string {
+  return JSON.stringify([target.stateDb, target.endpoint, target.bucket, target.prefix]);
 }

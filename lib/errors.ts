@@ -33,6 +33,19 @@ export class UsageError extends Error {
 }
 
 /**
+ * The delete guard refused the deletes a run planned (an empty or half-empty directory,
+ * more than `--max-delete`): nothing was changed.
+ *
+ * @example
+ * ```ts
+ * throw new DeleteRefusedError("Refusing to delete: 19 of 20 objects (95%) would be deleted.");
+ * ```
+ */
+export class DeleteRefusedError extends UsageError {
+  override name = "DeleteRefusedError";
+}
+
+/**
  * An operation against S3 or the local disk failed in a way that stops the run.
  *
  * @example

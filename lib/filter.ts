@@ -10,21 +10,11 @@
 export const STATE_DB_NAME = ".s3-smart-sync.db";
 
 /**
- * Patterns that are always excluded: the state DB and its SQLite side files. They
- * are never uploaded and never deleted from S3.
+ * Patterns that are always excluded: the state DB, its SQLite side files (-wal, -shm,
+ * -journal) and its lock files (.lock-…), in the root and in any folder (a directory
+ * synced on its own, nested in this one). They are never uploaded and never deleted.
  */
-export const ALWAYS_EXCLUDED: readonly string[] = [
-  STATE_DB_NAME,
-  `${STATE_DB_NAME}-wal`,
-  `${STATE_DB_NAME}-shm`,
-  `${STATE_DB_NAME}-journal`,
-  `${STATE_DB_NAME}.lock-*`,
-  // The state of a directory synced on its own, nested in this one.
-  `*/${STATE_DB_NAME}`,
-  `*/${STATE_DB_NAME}-wal`,
-  `*/${STATE_DB_NAME}-shm`,
-  `*/${STATE_DB_NAME}-journal`,
-];
+export const ALWAYS_EXCLUDED: readonly string[] = [`${STATE_DB_NAME}*`, `*/${STATE_DB_NAME}*`];
 
 /**
  * Translates one fnmatch pattern (`*`, `?`, `[seq]`, `[!seq]`) to a regular expression

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { homeDir } from "./home.ts";
 
 /** Where the console output goes, and how much of it. */
 export interface OutputOptions {
@@ -57,8 +58,7 @@ export function redactUrl(url: string): string {
 
 /** Default log folder: `~/.s3-smart-sync/logs`. */
 export function defaultLogDir(): string {
-  const home = Deno.env.get("HOME") ?? Deno.env.get("USERPROFILE") ?? ".";
-  return `${home}/.s3-smart-sync/logs`;
+  return `${homeDir()}/.s3-smart-sync/logs`;
 }
 
 const encoder = new TextEncoder();

@@ -6,7 +6,6 @@
  */
 import type { LocalFile } from "./scan.ts";
 import type { FileRecord } from "./state.ts";
-import { relativeKeyOf } from "./target.ts";
 
 /** What the remote listing says about one key (relative to the prefix). */
 export interface RemoteEntry {
@@ -69,6 +68,11 @@ export interface DeleteAction {
   size: number;
   /** Why. */
   reason: string;
+  /**
+   * A temporary key a run that died during a swap left behind: deleted whatever the
+   * options, never held and never counted by the delete guard.
+   */
+  temporary?: boolean;
 }
 
 /** A local file left out of the plan, and why. */
@@ -130,11 +134,23 @@ export interface Plan {
 export interface PlanOptions {
   /** `sync` uploads and deletes; `moves` only moves and records local state. */
   mode: "sync" | "moves";
-  /** Delete keys whose local file is gone (sync mode only). */
+  /**
+   * Delete keys whose local file is gone. In moves mode the deletes are planned so that
+   * the delete guard can judge what another tool (aws s3 sync --delete) would delete.
+   */
   deleteRemote?: boolean;
   /** The root's device number changed since the last run: match inodes across devices. */
   rootDevChanged?: boolean;
+  /**
+   * The target's rows were written when keys were the names normalised to NFC (schema
+   * before v5): an object at the NFC form of a differently-normalised local name, with
+   * that file's size and mtime, is moved to the name as on disk (once).
+   */
+  nfcKeys?: boolean;
 }
+
+/** Why a move brings an NFC-keyed object (older versions) to the name as on disk. */
+export const NAME_AS_ON_DISK = "key is now the name as on disk (it was normalised to NFC)";
 
 /** The three listings {@linkcode plan} merges. */
 export interface PlanInput {
@@ -210,32 +226,15 @@ export function plan(input: PlanInput, options: PlanOptions): Plan {
   const files: LocalFile[] = [];
   const records: Array<FileRecord | undefined> = [];
   const listings: Array<RemoteEntry | undefined> = [];
-  let normalisedSeen = false;
-  const seenKeys = new Map<string, LocalFile>();
   let stableRecords = 0;
   let matchedRecords = 0;
   let matchedRemote = 0;
   for (const file of input.local) {
-    const key = relativeKeyOf(file.path);
+    // Keys are the names as on disk, as aws s3 sync and rclone store them.
+    const key = file.path;
     if (key.startsWith(TEMP_FOLDER)) {
       result.skipped.push({ path: file.path, reason: `"${TEMP_FOLDER}" is reserved for swaps` });
       continue;
-    }
-    // Two names can only share a key when normalisation changed one of them.
-    if (key !== file.path && !normalisedSeen) {
-      normalisedSeen = true;
-      for (let index = 0; index < keys.length; index++) seenKeys.set(keys[index]!, files[index]!);
-    }
-    if (normalisedSeen) {
-      const other = seenKeys.get(key);
-      if (other) {
-        result.skipped.push({
-          path: file.path,
-          reason: `its name is the same as "${other.path}" once normalised to NFC`,
-        });
-        continue;
-      }
-      seenKeys.set(key, file);
     }
     const record = previous.get(key);
     const listed = remote.get(key);
@@ -309,6 +308,19 @@ export function plan(input: PlanInput, options: PlanOptions): Plan {
     }
   };
 
+  // Before v5, keys were the names normalised to NFC: the row and object of a file whose
+  // name is not NFC sit at the NFC form of its name. Moving them to the name as on disk
+  // needs neither the inode (a remount may have changed it) nor a rename.
+  const legacySource = (file: LocalFile, key: string): FileRecord | undefined => {
+    const nfc = key.normalize("NFC");
+    if (nfc === key || claimed.has(nfc) || localByKey().has(nfc)) return undefined;
+    const record = previous.get(nfc);
+    if (!record || record.size !== file.size || record.mtimeMs !== file.mtimeMs) return undefined;
+    const listed = remote.get(nfc);
+    if (!listed || listed.size !== file.size) return undefined;
+    return record.inS3 || matchesRemote(listed, file) ? record : undefined;
+  };
+
   // First pass: renames. Their sources are claimed before any other decision, so that
   // no file is taken to be in S3 under a key that a move is about to take away.
   const decided = new Set<number>();
@@ -318,7 +330,8 @@ export function plan(input: PlanInput, options: PlanOptions): Plan {
       const record = records[index];
       if (record && sameInode(record, file)) continue;
       const key = keys[index]!;
-      const source = findSource(file, key);
+      const source = findSource(file, key) ??
+        (options.nfcKeys && record === undefined ? legacySource(file, key) : undefined);
       if (!source) continue;
       claimed.add(source.path);
       decided.add(index);
@@ -331,7 +344,7 @@ export function plan(input: PlanInput, options: PlanOptions): Plan {
         etag: listedSource.etag,
         storageClass: listedSource.storageClass,
         copyDone: false,
-        reason: "renamed",
+        reason: source.path === key.normalize("NFC") ? NAME_AS_ON_DISK : "renamed",
       });
     }
   }
@@ -440,8 +453,13 @@ export function plan(input: PlanInput, options: PlanOptions): Plan {
       if (local.has(key) || claimed.has(key)) continue;
       if (key.startsWith(TEMP_FOLDER)) {
         // Left by a run that died during a swap; its content is still at the original key.
-        result.deletes.push({ key, size: listed.size, reason: "leftover temporary key" });
-      } else if (options.mode === "sync" && options.deleteRemote) {
+        result.deletes.push({
+          key,
+          size: listed.size,
+          reason: "leftover temporary key",
+          temporary: true,
+        });
+      } else if (options.deleteRemote) {
         result.deletes.push({ key, size: listed.size, reason: "no local file" });
       }
     }

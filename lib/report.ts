@@ -136,36 +136,7 @@ export function summaryLines(
   if (moreFiles > 0) {
     lines.push(`  … and ${formatCount(moreFiles)} more file renames (see the log)`);
   }
-  const verb = summary.dryRun ? "Would move" : "Moved";
-  lines.push(
-    `${verb} ${formatCount(summary.moves)} (${
-      formatBytes(summary.bytesMovedServerSide)
-    } server-side), ` +
-      `${summary.dryRun ? "would upload" : "uploaded"} ${formatCount(summary.uploads)} (${
-        formatBytes(summary.bytesUploaded)
-      }), ` +
-      `${summary.dryRun ? "would delete" : "deleted"} ${formatCount(summary.deletes)}, ` +
-      `${formatCount(summary.unchanged + summary.adopted)} unchanged` +
-      (summary.adopted ? ` (${formatCount(summary.adopted)} adopted)` : "") +
-      (summary.skipped ? `, ${formatCount(summary.skipped)} skipped` : "") +
-      (summary.vanished
-        ? `, ${formatCount(summary.vanished)} gone or replaced during the run (next run)`
-        : "") +
-      `, ${summary.errors} error${summary.errors === 1 ? "" : "s"} in ${
-        formatDuration(summary.durationMs)
-      }`,
-  );
-  if (summary.deferred > 0) {
-    const classes = [...new Set(summary.deferredMoves.map((move) => move.storageClass))]
-      .filter(Boolean).join(", ");
-    lines.push(
-      `${formatCount(summary.deferred)} move${summary.deferred === 1 ? "" : "s"} ${
-        summary.dryRun ? "would wait" : "wait"
-      } for archived objects${classes ? ` (${classes})` : ""} to be restored` +
-        (summary.waiting ? `, and ${formatCount(summary.waiting)} upload(s) wait for them` : "") +
-        `: run "s3-smart-sync restore" to start the restores; the next run completes the moves.`,
-    );
-  }
+  lines.push(totalLine(summary));
   const requests = Object.entries(summary.requests).sort(([a], [b]) => a.localeCompare(b));
   if (requests.length > 0) {
     lines.push(
@@ -173,6 +144,44 @@ export function summaryLines(
     );
   }
   return lines;
+}
+
+/** The one-line total: moved, uploaded, deleted, unchanged, skipped, errors, time. */
+export function totalLine(summary: JsonSummary): string {
+  const verb = summary.dryRun ? "Would move" : "Moved";
+  return `${verb} ${formatCount(summary.moves)} (${
+    formatBytes(summary.bytesMovedServerSide)
+  } server-side), ` +
+    `${summary.dryRun ? "would upload" : "uploaded"} ${formatCount(summary.uploads)} (${
+      formatBytes(summary.bytesUploaded)
+    }), ` +
+    `${summary.dryRun ? "would delete" : "deleted"} ${formatCount(summary.deletes)}, ` +
+    `${formatCount(summary.unchanged + summary.adopted)} unchanged` +
+    (summary.adopted ? ` (${formatCount(summary.adopted)} adopted)` : "") +
+    (summary.skipped ? `, ${formatCount(summary.skipped)} skipped` : "") +
+    (summary.vanished
+      ? `, ${formatCount(summary.vanished)} gone or replaced during the run (next run)`
+      : "") +
+    `, ${summary.errors} error${summary.errors === 1 ? "" : "s"} in ${
+      formatDuration(summary.durationMs)
+    }`;
+}
+
+/**
+ * Lines that say what waits for the user and what to do about it (moves waiting for a
+ * restore). They are warnings: printed even with `--quiet`, for cron mail.
+ */
+export function attentionLines(summary: JsonSummary): string[] {
+  if (summary.deferred === 0) return [];
+  const classes = [...new Set(summary.deferredMoves.map((move) => move.storageClass))]
+    .filter(Boolean).join(", ");
+  return [
+    `${formatCount(summary.deferred)} move${summary.deferred === 1 ? "" : "s"} ${
+      summary.dryRun ? "would wait" : "wait"
+    } for archived objects${classes ? ` (${classes})` : ""} to be restored` +
+    (summary.waiting ? `, and ${formatCount(summary.waiting)} upload(s) wait for them` : "") +
+    `: run "s3-smart-sync restore" to start the restores; the next run completes the moves.`,
+  ];
 }
 
 function quote(text: string): string {

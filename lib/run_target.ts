@@ -5,12 +5,13 @@
  * @module
  */
 import { deleteGuard } from "./delete_guard.ts";
-import { UsageError } from "./errors.ts";
+import { DeleteRefusedError, errorMessage, UsageError } from "./errors.ts";
 import { DryRunExecutor } from "./dry_run_executor.ts";
 import { type ExecutionReporter, type Executor, LiveExecutor, type Outcome } from "./execute.ts";
 import { excluder, filter } from "./filter.ts";
 import { type Plan, plan, type RemoteEntry } from "./plan.ts";
 import { ARCHIVE_CLASSES, type DeferredRecord, parseRestore, updateArchiveLog } from "./archive.ts";
+import { localDirProblem } from "./local_dir.ts";
 import { acquireLock } from "./lock.ts";
 import { guardUnreachable } from "./unreachable_guard.ts";
 import { runPool } from "./pool.ts";
@@ -18,8 +19,9 @@ import type { ObjectStore } from "./remote.ts";
 import { explainS3Error } from "./s3_errors.ts";
 import type { SkippedEntry } from "./scan.ts";
 import { startScan } from "./scan_in_worker.ts";
-import { StateStore } from "./state.ts";
-import { relativeKeyOf, type S3Location } from "./target.ts";
+import type { TargetRegistry } from "./registry.ts";
+import { statePathOf, StateStore } from "./state.ts";
+import type { S3Location } from "./target.ts";
 
 const encoder = new TextEncoder();
 
@@ -37,6 +39,12 @@ export interface TargetRunOptions {
   dryRun?: boolean;
   /** Delete keys whose local file is gone. */
   deleteRemote?: boolean;
+  /**
+   * `moves` before another tool's `sync --delete` (batch's aws step): plan the deletes a
+   * `sync --delete` would make and refuse the run, as `sync` would, when the delete guard
+   * refuses them; make none of them. The report gives their count in `plannedDeletes`.
+   */
+  checkDeletes?: boolean;
   /** Exclude patterns (`aws s3 sync` semantics). */
   excludes?: readonly string[];
   /** Requests in flight at most. */
@@ -59,6 +67,8 @@ export interface TargetRunDeps {
   store: ObjectStore;
   /** Told about each action as it completes (or would, in a dry run). */
   reporter?: ExecutionReporter;
+  /** Where runs that change something list their target, for `restore` to find. */
+  registry?: TargetRegistry;
 }
 
 /** What a run of one target found and did. */
@@ -94,13 +104,19 @@ export interface TargetReport {
   lockTakenOverFrom?: string;
   /** Deletes held back because some local files could not be read or named. */
   heldDeletes: number;
+  /** Deletes the plan wants (made only by `sync --delete`; judged with `checkDeletes`). */
+  plannedDeletes: number;
+  /** The target could not be listed in the registry (why), so `restore` may miss it. */
+  registryProblem?: string;
 }
 
 /**
  * Runs scan → plan → execute → record for one target.
  *
- * @throws {UsageError} when the local directory is missing, the bucket cannot be used,
- *   or the delete guard refuses the planned deletes (nothing is changed then).
+ * @throws {UsageError} when the local directory is missing, not a directory or empty
+ *   (an unmounted volume; allowed with `forceDelete`), or the bucket cannot be used.
+ * @throws {DeleteRefusedError} when the delete guard refuses the planned deletes.
+ *   Nothing is changed in either case.
  * @throws {OperationError} when S3 cannot be reached for the listing.
  *
  * @example
@@ -118,8 +134,21 @@ export async function runTarget(
   // Stop soon after S3 becomes unreachable rather than failing file after file.
   const deps = { ...dependencies, store: guardUnreachable(dependencies.store) };
   const { localDir, location, mode } = options;
-  assertDirectory(localDir);
   const dryRun = mode === "status" || (options.dryRun ?? false);
+  const problem = localDirProblem(localDir);
+  // An empty directory is most often an unmounted volume: a run that writes refuses it
+  // before it creates anything there, unless the user says the emptiness is real.
+  if (problem && !(problem.kind === "empty" && (dryRun || options.forceDelete))) {
+    throw new UsageError(
+      problem.kind === "empty"
+        ? `${problem.message} Nothing was changed. ${
+          options.deleteRemote
+            ? "If it really is empty and its objects should be deleted, pass --force-delete."
+            : "There is nothing to sync in it."
+        }`
+        : problem.message,
+    );
+  }
   // The walk runs on another thread while this one loads the state and lists the bucket.
   const started = performance.now();
   const timings: Record<string, number> = {};
@@ -143,6 +172,14 @@ export async function runTarget(
     pendingScan.cancel();
     lock?.release();
     throw error;
+  }
+  let registryProblem: string | undefined;
+  if (!dryRun && deps.registry) {
+    try {
+      deps.registry.register({ localDir, stateDb: statePathOf(localDir), ...targetKey });
+    } catch (error) {
+      registryProblem = errorMessage(error);
+    }
   }
   try {
     const targetId = state.target(targetKey);
@@ -215,7 +252,7 @@ export async function runTarget(
     const prefixBytes = encoder.encode(location.prefix).length;
     const local = wanted.filter((file) => {
       if (file.path.length * 3 + prefixBytes <= 1024) return true;
-      const bytes = prefixBytes + encoder.encode(relativeKeyOf(file.path)).length;
+      const bytes = prefixBytes + encoder.encode(file.path).length;
       if (bytes <= 1024) return true;
       scanned.skipped.push({
         path: file.path,
@@ -231,8 +268,9 @@ export async function runTarget(
     phaseStart = mark("filter", phaseStart);
     const result = plan({ previous, local, remote }, {
       mode: mode === "moves" ? "moves" : "sync",
-      deleteRemote: options.deleteRemote,
+      deleteRemote: mode === "moves" ? options.checkDeletes : options.deleteRemote,
       rootDevChanged: recordedRootDev !== undefined && recordedRootDev !== scanned.rootDev,
+      nfcKeys: state.nfcKeys(targetId),
     });
 
     // A file that could not be read or named may be where a deleted-looking file went
@@ -243,13 +281,11 @@ export async function runTarget(
     );
     let heldDeletes = 0;
     if (unseen.length > 0 && !options.forceDelete) {
-      const kept = result.deletes.filter((action) => action.reason === "leftover temporary key");
+      const kept = result.deletes.filter((action) => action.temporary);
       heldDeletes = result.deletes.length - kept.length;
       result.deletes = kept;
     }
-    const userDeletes = result.deletes.filter((action) =>
-      action.reason !== "leftover temporary key"
-    );
+    const userDeletes = result.deletes.filter((action) => !action.temporary);
     const refusal = deleteGuard({
       localFiles: local.length,
       remoteObjects: remote.size,
@@ -258,10 +294,10 @@ export async function runTarget(
       force: options.forceDelete,
     });
     if (refusal) {
-      throw new UsageError(
-        `Refusing to delete: ${refusal}. Nothing was changed.`,
-      );
+      throw new DeleteRefusedError(`Refusing to delete: ${refusal}. Nothing was changed.`);
     }
+    // moves only judged them: another tool makes the deletes, after this run.
+    if (mode === "moves") result.deletes = result.deletes.filter((action) => action.temporary);
 
     let executor: Executor;
     if (dryRun || targetId === undefined) {
@@ -291,6 +327,11 @@ export async function runTarget(
     }));
     if (!dryRun && targetId !== undefined) {
       state.setRootDev(targetId, scanned.rootDev);
+      // Once every move to a name as on disk went through, the NFC-era rows are gone.
+      const legacyWaits = [...result.deferred, ...outcome.deferred].some((move) =>
+        move.from !== move.to && move.from === move.to.normalize("NFC")
+      );
+      if (outcome.failures.length === 0 && !legacyWaits) state.clearNfcKeys(targetId);
       deferred = state.saveDeferred(targetId, {
         moves: [...result.deferred, ...outcome.deferred],
         nowMs: Date.now(),
@@ -315,25 +356,12 @@ export async function runTarget(
       deferred,
       lockTakenOverFrom: lock?.tookOverFrom,
       heldDeletes,
+      plannedDeletes: userDeletes.length,
+      registryProblem,
     };
   } finally {
     if (!scanDone) pendingScan.cancel();
     state.close();
     lock?.release();
   }
-}
-
-function assertDirectory(path: string): void {
-  let info: Deno.FileInfo;
-  try {
-    info = Deno.statSync(path);
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) {
-      throw new UsageError(
-        `Local directory "${path}" does not exist. Check the path (is the volume mounted?).`,
-      );
-    }
-    throw new UsageError(`Cannot read local directory "${path}": ${(error as Error).message}`);
-  }
-  if (!info.isDirectory) throw new UsageError(`"${path}" is not a directory.`);
 }

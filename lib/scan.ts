@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { exists } from "./fs.ts";
 
 /** A regular file found by {@linkcode scan}. */
 export interface LocalFile {
@@ -144,13 +145,4 @@ export function scan(root: string): ScanResult {
     }
   }
   return { files, skipped, rootDev: rootInfo.dev, directories };
-}
-
-function exists(path: string): boolean {
-  try {
-    Deno.lstatSync(path);
-    return true;
-  } catch {
-    return false;
-  }
 }

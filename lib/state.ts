@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { exists } from "./fs.ts";
 import { DatabaseSync, type StatementSync } from "node:sqlite";
 import type { DeferredRecord } from "./archive.ts";
 import { STATE_DB_NAME } from "./filter.ts";
@@ -26,7 +27,7 @@ export interface TargetKey {
  * uploads are done by another tool), so that its renames can still be recognised.
  */
 export interface FileRecord {
-  /** Key relative to the prefix (the local relative path, NFC). */
+  /** Key relative to the prefix: the local relative path, as named on disk. */
   path: string;
   /** Device number. */
   dev: number;
@@ -71,6 +72,11 @@ export class NullRecorder implements StateRecorder {
   apply(_change: StateChange): void {}
 }
 
+/** Path of the state DB kept in the root of a synced directory. */
+export function statePathOf(localDir: string): string {
+  return `${localDir.replace(/\/+$/, "")}/${STATE_DB_NAME}`;
+}
+
 /** Schema migrations; `PRAGMA user_version` holds how many have been applied. */
 const MIGRATIONS: readonly string[] = [
   `CREATE TABLE targets (
@@ -112,6 +118,10 @@ const MIGRATIONS: readonly string[] = [
    ) WITHOUT ROWID;`,
   // v4: birth times, which tell a reused inode from a renamed file.
   `ALTER TABLE files ADD COLUMN btime_ms REAL;`,
+  // v5: keys are the names as on disk. Rows written before were keyed by the name
+  // normalised to NFC; such targets are marked until a run has moved their objects.
+  `ALTER TABLE targets ADD COLUMN nfc_keys INTEGER NOT NULL DEFAULT 0;
+   UPDATE targets SET nfc_keys = 1;`,
 ];
 
 /** The schema version this code writes. */
@@ -155,7 +165,15 @@ export class StateStore {
    * @throws {Error} when the file is not a database or was written by a newer version.
    */
   static open(directory: string, options: { readOnly?: boolean } = {}): StateStore {
-    const path = `${directory.replace(/\/+$/, "")}/${STATE_DB_NAME}`;
+    return StateStore.openFile(statePathOf(directory), options);
+  }
+
+  /**
+   * Opens (and creates or migrates) the state DB at `path`; see {@linkcode StateStore.open}.
+   *
+   * @throws {Error} when the file is not a database or was written by a newer version.
+   */
+  static openFile(path: string, options: { readOnly?: boolean } = {}): StateStore {
     let db: DatabaseSync;
     if (options.readOnly) {
       db = exists(path) ? new DatabaseSync(path, { readOnly: true }) : new DatabaseSync(":memory:");
@@ -235,6 +253,25 @@ export class StateStore {
   setRootDev(targetId: number, dev: number): void {
     if (this.#readOnly || this.rootDev(targetId) === dev) return;
     this.#db.prepare("UPDATE targets SET root_dev = ? WHERE id = ?").run(dev, targetId);
+    this.#writes++;
+  }
+
+  /**
+   * Whether the target's rows may still be keyed by names normalised to NFC (written
+   * before schema v5), so that the planner moves such objects to the names as on disk.
+   */
+  nfcKeys(targetId: number | undefined): boolean {
+    if (targetId === undefined) return false;
+    const row = this.#db.prepare("SELECT nfc_keys FROM targets WHERE id = ?").get(targetId) as
+      | { nfc_keys: number }
+      | undefined;
+    return Number(row?.nfc_keys ?? 0) === 1;
+  }
+
+  /** Notes that every key of the target is now the name as on disk. */
+  clearNfcKeys(targetId: number): void {
+    if (this.#readOnly || !this.nfcKeys(targetId)) return;
+    this.#db.prepare("UPDATE targets SET nfc_keys = 0 WHERE id = ?").run(targetId);
     this.#writes++;
   }
 
@@ -476,15 +513,5 @@ class SqliteRecorder implements StateRecorder {
     const count = upserts.length + forgets.length;
     this.#writes += count;
     this.store.countWrites(count);
-  }
-}
-
-function exists(path: string): boolean {
-  try {
-    Deno.statSync(path);
-    return true;
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return false;
-    throw error;
   }
 }

@@ -63,16 +63,3 @@ export function parseS3Url(url: string): S3Location {
 export function formatS3Url(location: S3Location, relativeKey = ""): string {
   return `s3://${location.bucket}/${location.prefix}${relativeKey}`;
 }
-
-/**
- * The key, relative to the prefix, under which a file at `relativePath` is stored.
- * Names are normalised to NFC so that a name stored decomposed (macOS) and composed
- * (Linux) map to one key.
- */
-export function relativeKeyOf(relativePath: string): string {
-  // ASCII names are already NFC; skipping normalize() matters on millions of files.
-  return NON_ASCII.test(relativePath) ? relativePath.normalize("NFC") : relativePath;
-}
-
-// deno-lint-ignore no-control-regex
-const NON_ASCII = /[^\x00-\x7f]/;

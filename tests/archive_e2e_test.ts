@@ -140,6 +140,75 @@ Deno.test("archived objects: deferred moves, restore, restore-status, completion
         }
       },
     );
+    await t.step(
+      "restore and restore-status find the deferred moves of every synced target, whatever --log-dir",
+      async () => {
+        const f = await Fixture.create(moto);
+        const other = await Fixture.create(moto);
+        try {
+          await f.write({ "a.jpg": "archived a", "x.txt": "x" });
+          await other.write({ "b.jpg": "archived b" });
+          const home = `${f.base}/home`;
+          const syncIn = (fixture: Fixture, logDir: string, extra: string[], code: number) =>
+            runCli([
+              "sync",
+              fixture.src,
+              fixture.url,
+              "--endpoint-url",
+              moto.endpoint,
+              "--log-dir",
+              logDir,
+              "--json",
+              ...extra,
+            ], { home }).then((result) => {
+              assert.equal(result.code, code, result.stderr);
+              return result;
+            });
+          await syncIn(f, `${f.base}/logs-a`, ["--storage-class", "DEEP_ARCHIVE"], 0);
+          await syncIn(other, `${other.base}/logs-b`, ["--storage-class", "GLACIER"], 0);
+          await Deno.rename(`${f.src}/a.jpg`, `${f.src}/a2.jpg`);
+          await Deno.rename(`${other.src}/b.jpg`, `${other.src}/b2.jpg`);
+          // A cron line: --quiet, no --json.
+          const quiet = await runCli([
+            "sync",
+            f.src,
+            f.url,
+            "--endpoint-url",
+            moto.endpoint,
+            "--log-dir",
+            `${f.base}/logs-a`,
+            "--quiet",
+          ], { home });
+          assert.equal(quiet.code, 3, quiet.stderr);
+          assert.equal(quiet.stdout, "");
+          assert.match(quiet.stderr, /1 move wait.* \(DEEP_ARCHIVE\).*run "s3-smart-sync restore"/);
+          assert.match(quiet.stderr, /Moved 0 .*uploaded 0/, "the total line, not the requests");
+          await syncIn(other, `${other.base}/logs-b`, [], 3);
+
+          // No --log-dir: the default one, where neither sync wrote its archive log.
+          const status = await runCli(["restore-status", "--json"], { home });
+          assert.equal(status.code, 0, status.stderr);
+          assert.equal(status.json.notRequested, 2, JSON.stringify(status.json));
+          assert.deepEqual(
+            status.json.objects.map((line: { key: string }) => line.key).sort(),
+            ["backup/a.jpg", "backup/b.jpg"],
+          );
+          const restore = await runCli(["restore", "--tier", "Bulk", "--json"], { home });
+          assert.equal(restore.code, 0, restore.stderr);
+          assert.equal(restore.json.started, 2);
+
+          // An unplugged volume is named, and the other target's moves are still shown.
+          await Deno.rename(other.src, `${other.base}/unplugged`);
+          const partial = await runCli(["restore-status", "--json"], { home });
+          assert.equal(partial.code, 0, partial.stderr);
+          assert.equal(partial.json.restored, 1);
+          assert.match(partial.stderr, /src" is not there \(is the volume mounted\?\)/);
+        } finally {
+          await f.cleanup();
+          await other.cleanup();
+        }
+      },
+    );
   } finally {
     await moto.stop();
   }

@@ -6,14 +6,10 @@ import {
   awsAction,
   awsSyncArgs,
   countAwsLine,
-  escapeGlob,
   findOnPath,
   formatCommandLine,
-  MAX_ARGV_BYTES,
   runAwsSync,
 } from "../lib/aws_cli.ts";
-import { OperationError } from "../lib/errors.ts";
-import { globToRegExp } from "../lib/filter.ts";
 
 function excludesOf(args: string[]): string[] {
   return args.flatMap((arg, i) => args[i - 1] === "--exclude" ? [arg] : []);
@@ -72,40 +68,6 @@ Deno.test("awsSyncArgs() passes each configured exclude and the connection optio
     "DEEP_ARCHIVE",
     "--dryrun",
   ]);
-});
-
-Deno.test("awsSyncArgs() excludes the new path and old key of each deferred move literally", () => {
-  const args = awsSyncArgs("/v", { bucket: "backup", prefix: "" }, {
-    deferred: [
-      { from: "best [2024]/a*.jpg", to: "best/a?.jpg" },
-      { from: "x.jpg", to: "best/a?.jpg" },
-    ],
-  });
-  const literal = excludesOf(args).slice(2);
-  assert.deepEqual(literal, ["best/a[?].jpg", "best [[]2024]/a[*].jpg", "x.jpg"]);
-  // Each pattern matches exactly its path, as aws's fnmatch reads it.
-  assert.ok(globToRegExp(literal[1]!).test("best [2024]/a*.jpg"));
-  assert.ok(!globToRegExp(literal[1]!).test("best 2/a-x.jpg"));
-  assert.ok(globToRegExp(literal[0]!).test("best/a?.jpg"));
-  assert.ok(!globToRegExp(literal[0]!).test("best/ab.jpg"));
-});
-
-Deno.test("escapeGlob() wraps *, ? and [ in brackets and leaves ] alone", () => {
-  assert.equal(escapeGlob("a*b?c[d]e"), "a[*]b[?]c[[]d]e");
-  assert.equal(escapeGlob("plain/path.txt"), "plain/path.txt");
-});
-
-Deno.test("awsSyncArgs() refuses a command line too long for the system", () => {
-  const deferred = Array.from({ length: 20_000 }, (_, i) => ({
-    from: `old/${"x".repeat(40)}/${i}.jpg`,
-    to: `new/${"y".repeat(40)}/${i}.jpg`,
-  }));
-  assert.throws(
-    () => awsSyncArgs("/v", { bucket: "backup", prefix: "" }, { deferred }),
-    (error: unknown) =>
-      error instanceof OperationError && /40000 paths.*--engine native/.test(error.message),
-  );
-  assert.ok(MAX_ARGV_BYTES < 2 * 1024 * 1024);
 });
 
 Deno.test("awsAction() reads upload, delete and copy lines, also with --dryrun", () => {

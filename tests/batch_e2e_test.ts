@@ -177,7 +177,7 @@ Deno.test("batch: moves, then aws s3 sync, per config target", async (t) => {
     );
 
     await t.step(
-      "aws leaves deferred archive moves alone: the old key stays, the new path is not uploaded",
+      "a target whose moves wait for a restore is synced by the built-in engine, not aws",
       async () => {
         const s = await Scene.create(moto);
         try {
@@ -200,21 +200,136 @@ Deno.test("batch: moves, then aws s3 sync, per config target", async (t) => {
           await writeTree(dir, { "fresh.txt": "new file" });
           await s.writeConfig([`${dir} | ${bucket} | arch |`]);
 
-          const result = await s.batchOk([], 3);
-          const target = byLocal(result.json, dir);
-          assert.equal(target.deferred, 1);
-          assert.equal(target.moves, 0);
-          assert.equal(target.awsExitCode, 0);
-          assert.equal(target.uploads, 1);
-          assert.equal(target.deletes, 0, "aws did not delete the archived old key");
-          assert.equal(target.exitCode, 3);
-          assert.deepEqual(s.lastAwsUploads(), ["arch/fresh.txt"]);
-          assert.deepEqual(await keys(moto, bucket), [
-            "arch/fresh.txt",
-            "arch/keep.txt",
-            "arch/photo [1].jpg",
+          for (const run of ["the moves find the deferral", "the state says so at once"]) {
+            const result = await s.batchOk(["--quiet"], 3);
+            const target = byLocal(result.json, dir);
+            assert.equal(target.deferred, 1, run);
+            assert.equal(target.moves, 0);
+            assert.equal(target.engine, "native", run);
+            assert.equal(target.awsExitCode, undefined);
+            assert.equal(target.deletes, 0, "the archived old key is not deleted");
+            assert.equal(target.exitCode, 3);
+            assert.deepEqual(s.lastAwsUploads(), [], "aws was not run");
+            assert.deepEqual(await keys(moto, bucket), [
+              "arch/fresh.txt",
+              "arch/keep.txt",
+              "arch/photo [1].jpg",
+            ]);
+            // --quiet still says what waits and what to do, for cron mail.
+            assert.match(
+              result.stderr,
+              /1 move\(s\) wait for archived objects.*s3-smart-sync restore/,
+            );
+          }
+        } finally {
+          await s.cleanup();
+        }
+      },
+    );
+
+    await t.step(
+      "batch never wipes what is beside its target: aws's deletes pass the delete guard first",
+      async () => {
+        const s = await Scene.create(moto);
+        try {
+          const bucket = await moto.bucket("beside");
+          for (let i = 0; i < 30; i++) await moto.put(bucket, `other-stuff/${i}.txt`, `other ${i}`);
+          const dir = `${s.base}/data`;
+          await writeTree(dir, { "a.txt": "a", "b/c.txt": "c" });
+          await s.writeConfig([`${dir} | ${bucket} | |`]);
+          const refused = await s.batch();
+          assert.equal(refused.code, 2, refused.stderr);
+          const target = refused.json.targets[0];
+          assert.match(target.refused, /30 of 30 objects \(100%\) would be deleted/);
+          assert.equal(target.awsExitCode, null, "aws was not run");
+          assert.equal((await keys(moto, bucket)).length, 30, "nothing was deleted or uploaded");
+
+          const dry = await s.batch(["--dry-run"]);
+          assert.equal(dry.code, 2, "a dry run judges the deletes the same way");
+
+          const allowed = await s.batch(["--max-delete", "30"]);
+          assert.equal(allowed.code, 0, allowed.stderr);
+          assert.equal(allowed.json.deletes, 30);
+          assert.deepEqual(await keys(moto, bucket), ["a.txt", "b/c.txt"]);
+        } finally {
+          await s.cleanup();
+        }
+      },
+    );
+
+    await t.step(
+      "a missing or empty directory skips its target, creating nothing; the others run",
+      async () => {
+        const s = await Scene.create(moto);
+        try {
+          const bucket = await moto.bucket("unplugged");
+          const present = `${s.base}/present`;
+          const empty = `${s.base}/empty-mount`;
+          await writeTree(present, { "1.txt": "one" });
+          await Deno.mkdir(empty);
+          await s.writeConfig([
+            `${s.base}/unplugged | ${bucket} | gone |`,
+            `${empty} | ${bucket} | empty |`,
+            `${present} | ${bucket} | present |`,
           ]);
-          assert.match(result.stdout, /"deferred":1/);
+          const result = await s.batch();
+          assert.equal(result.code, 2, result.stderr);
+          assert.deepEqual(
+            result.json.targets.map((t: { exitCode: number }) => t.exitCode),
+            [2, 2, 0],
+          );
+          assert.match(result.json.targets[0].notRun, /missing/);
+          assert.match(result.json.targets[1].notRun, /empty/);
+          assert.match(result.stderr, /unplugged" does not exist.*is the volume mounted/);
+          assert.match(result.stderr, /empty-mount" is empty: is the volume mounted/);
+          assert.deepEqual(await keys(moto, bucket), ["present/1.txt"]);
+          assert.deepEqual([...Deno.readDirSync(empty)], [], "nothing was created in it");
+          assert.equal(result.json.notRun, 2);
+        } finally {
+          await s.cleanup();
+        }
+      },
+    );
+
+    await t.step(
+      "names as on disk: sync and batch agree, so alternating them uploads nothing twice",
+      async () => {
+        const s = await Scene.create(moto);
+        try {
+          const bucket = await moto.bucket("nfd");
+          const dir = `${s.base}/mac`;
+          const nfd = "Re\u0301sume\u0301s/cafe\u0301.txt";
+          await writeTree(dir, { [nfd]: "decomposed", "plain.txt": "plain" });
+          await s.writeConfig([`${dir} | ${bucket} | m |`]);
+          const sync = () =>
+            runCli([
+              "sync",
+              dir,
+              `s3://${bucket}/m`,
+              "--delete",
+              "--endpoint-url",
+              moto.endpoint,
+              "--log-dir",
+              `${s.base}/logs`,
+              "--json",
+            ], { home: `${s.base}/home` });
+          const first = await sync();
+          assert.equal(first.json.uploads, 2);
+          const batch = await s.batchOk();
+          assert.equal(batch.json.uploads + batch.json.deletes, 0, "aws finds every key in place");
+          const again = await sync();
+          assert.equal(again.json.uploads + again.json.deletes, 0);
+          assert.deepEqual(await keys(moto, bucket), [`m/${nfd}`, "m/plain.txt"]);
+
+          // A renamed folder with a decomposed name is moved by batch, not uploaded again.
+          await Deno.rename(`${dir}/Re\u0301sume\u0301s`, `${dir}/Cafe\u0301s`);
+          const moved = await s.batchOk();
+          assert.equal(moved.json.moves, 1);
+          assert.equal(moved.json.uploads, 0);
+          assert.deepEqual(await keys(moto, bucket), [
+            "m/Cafe\u0301s/cafe\u0301.txt",
+            "m/plain.txt",
+          ]);
         } finally {
           await s.cleanup();
         }
@@ -295,12 +410,13 @@ Deno.test("batch: moves, then aws s3 sync, per config target", async (t) => {
         assert.equal(result.json.failed, 1);
         assert.deepEqual(await keys(moto, bucket), ["two/2.txt"]);
 
-        // An emptied (unmounted) directory: aws s3 sync --delete is not run for it.
+        // Emptied of files: the delete guard refuses aws's deletes before aws runs.
         await Deno.remove(`${s.base}/two/2.txt`);
         await s.writeConfig([`${s.base}/two | ${bucket} | two |`]);
-        const empty = await s.batchOk([], 1);
-        assert.match(empty.stderr, /has no files but 1 objects are under .*is the volume mounted/);
+        const empty = await s.batchOk([], 2);
+        assert.match(empty.stderr, /Refusing to delete: the local directory has no files/);
         assert.equal(empty.json.targets[0].awsExitCode, null);
+        assert.ok(empty.json.targets[0].refused);
         assert.deepEqual(await keys(moto, bucket), ["two/2.txt"]);
       } finally {
         await s.cleanup();

@@ -1,9 +1,15 @@
 /**
  * S3 fidelity against moto: multipart copies that keep everything, encryption,
- * NFC keys, names that cannot be keys, throttling retried.
+ * names as on disk (and the move of NFC-keyed mirrors), names that cannot be keys,
+ * throttling retried.
  */
 import assert from "node:assert/strict";
-import { ListMultipartUploadsCommand } from "@aws-sdk/client-s3";
+import { DatabaseSync } from "node:sqlite";
+import {
+  CopyObjectCommand,
+  DeleteObjectCommand,
+  ListMultipartUploadsCommand,
+} from "@aws-sdk/client-s3";
 import { Fixture, requests } from "./helpers/fixture.ts";
 import { childEnv, MotoServer } from "./helpers/moto.ts";
 
@@ -112,21 +118,76 @@ Deno.test("S3 fidelity against a real S3 server", async (t) => {
       },
     );
 
-    await t.step("decomposed (NFD) names are stored under NFC keys, once", async () => {
-      const f = await Fixture.create(moto);
-      try {
-        const nfd = "Cafe\u0301/re\u0301sume\u0301.txt";
-        await f.write({ [nfd]: "accents" });
-        const run = await f.runOk("sync");
-        assert.equal(run.json.uploads, 1);
-        const keys = (await moto.list(f.bucket)).map((object) => object.key);
-        assert.deepEqual(keys, [`${f.prefix}${nfd.normalize("NFC")}`]);
-        const again = await f.runOk("sync", ["--delete"]);
-        assert.deepEqual(again.json.requests, { ListObjectsV2: 1 });
-      } finally {
-        await f.cleanup();
-      }
-    });
+    await t.step(
+      "names are keys as on disk: NFD and NFC forms of one name are two files, two keys",
+      async () => {
+        const f = await Fixture.create(moto);
+        try {
+          const nfd = "Cafe\u0301/re\u0301sume\u0301.txt";
+          const nfc = nfd.normalize("NFC");
+          await f.write({ [nfd]: "decomposed", [nfc]: "composed, another file" });
+          const run = await f.runOk("sync");
+          assert.equal(run.json.uploads, 2);
+          assert.equal(run.json.skipped, 0);
+          const keys = (await moto.list(f.bucket)).map((object) => object.key).sort();
+          assert.deepEqual(keys, [`${f.prefix}${nfc}`, `${f.prefix}${nfd}`].sort());
+          await f.assertMirrors();
+          const again = await f.runOk("sync", ["--delete"]);
+          assert.deepEqual(again.json.requests, { ListObjectsV2: 1 });
+        } finally {
+          await f.cleanup();
+        }
+      },
+    );
+
+    await t.step(
+      "a mirror keyed by NFC names (before v5) is moved to the names as on disk once, not uploaded",
+      async () => {
+        const f = await Fixture.create(moto);
+        try {
+          const names = ["Cafe\u0301/re\u0301sume\u0301.txt", "Cafe\u0301/photo.jpg", "plain.txt"];
+          await f.write(Object.fromEntries(names.map((name, i) => [name, `content ${i}`])));
+          await f.runOk("sync");
+          // Make it look as an older version left it: objects and rows at NFC keys, the
+          // target marked, and one row with another inode (as after a remount).
+          const db = new DatabaseSync(`${f.src}/.s3-smart-sync.db`);
+          for (const name of names) {
+            const nfc = name.normalize("NFC");
+            if (nfc === name) continue;
+            await moto.client.send(
+              new CopyObjectCommand({
+                Bucket: f.bucket,
+                Key: f.prefix + nfc,
+                CopySource: `${f.bucket}/${encodeURIComponent(f.prefix + name)}`,
+              }),
+            );
+            await moto.client.send(
+              new DeleteObjectCommand({ Bucket: f.bucket, Key: f.prefix + name }),
+            );
+            db.prepare("UPDATE files SET path = ? WHERE path = ?").run(nfc, name);
+          }
+          db.prepare("UPDATE files SET ino = ino + 1000000 WHERE path LIKE 'Caf%/r%'").run();
+          db.exec("UPDATE targets SET nfc_keys = 1");
+          db.close();
+
+          const run = await f.runOk("sync", ["--delete"]);
+          assert.equal(run.json.moves, 2, JSON.stringify(run.json));
+          assert.equal(run.json.uploads, 0);
+          assert.equal(run.json.deletes, 0);
+          await f.assertMirrors();
+          const check = new DatabaseSync(`${f.src}/.s3-smart-sync.db`, { readOnly: true });
+          const marked = check.prepare("SELECT nfc_keys FROM targets").get() as {
+            nfc_keys: number;
+          };
+          check.close();
+          assert.equal(Number(marked.nfc_keys), 0, "the target is no longer marked");
+          const again = await f.runOk("sync", ["--delete"]);
+          assert.deepEqual(again.json.requests, { ListObjectsV2: 1 });
+        } finally {
+          await f.cleanup();
+        }
+      },
+    );
 
     await t.step(
       "names that cannot be keys are reported and skipped, and the rest is synced",

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import {
   type MoveAction,
+  NAME_AS_ON_DISK,
   type Plan,
   plan,
   type PlanOptions,
@@ -242,16 +243,22 @@ Deno.test("plan() gives the reason for uploading a file already recorded", () =>
   ]);
 });
 
-Deno.test("plan() in moves mode records local state instead of uploading, and never deletes", () => {
-  const result = run(
-    [rec("known", 1, { inS3: false }), rec("old", 2), rec("vanished", 3)],
-    [file("known", 1), file("fresh", 4), file("renamed", 2)],
-    { old: obj(), vanished: obj(), stray: obj() },
-    { mode: "moves", deleteRemote: true },
-  );
+Deno.test("plan() in moves mode records local state instead of uploading", () => {
+  const previous = [rec("known", 1, { inS3: false }), rec("old", 2), rec("vanished", 3)];
+  const local = [file("known", 1), file("fresh", 4), file("renamed", 2)];
+  const remote = { old: obj(), vanished: obj(), stray: obj() };
+  const result = run(previous, local, remote, { mode: "moves" });
   assert.deepEqual(actions(result), { ...nothing, moves: ["old→renamed"] });
   assert.deepEqual(result.record.upsert, [rec("fresh", 4, { inS3: false })]);
   assert.deepEqual(result.record.forget, ["vanished"]);
+  // With deleteRemote it also lists what sync --delete would delete, for the delete guard
+  // of batch's aws step (runTarget never makes these deletes in moves mode).
+  const judged = run(previous, local, remote, { mode: "moves", deleteRemote: true });
+  assert.deepEqual(actions(judged), {
+    ...nothing,
+    moves: ["old→renamed"],
+    deletes: ["stray", "vanished"],
+  });
 });
 
 Deno.test("plan() with deleteRemote deletes keys without a local file but never move sources", () => {
@@ -305,21 +312,57 @@ Deno.test("plan() forgets the row at a key that a move overwrites", () => {
   assert.deepEqual(result.record.forget, ["b"]);
 });
 
-Deno.test("plan() maps NFC and NFD names to one NFC key and skips the second one", () => {
+Deno.test("plan() keys NFC and NFD names as they are on disk: two files, two keys", () => {
   const nfc = "caf\u00e9.txt";
   const nfd = "cafe\u0301.txt";
   const result = run([], [file(nfc, 1), file(nfd, 2)], {});
-  assert.deepEqual(actions(result).uploads, [`${nfc}:new`]);
-  assert.equal(result.uploads[0]!.file.ino, 1);
-  assert.deepEqual(result.skipped.map((s) => s.path), [nfd]);
-  assert.match(result.skipped[0]!.reason, /NFC/);
-  // A decomposed name alone is stored under its NFC key and matches that object.
-  const alone = run([rec(nfc, 2)], [file(nfd, 2)], { [nfc]: obj() }, {
+  assert.deepEqual(actions(result).uploads, [`${nfc}:new`, `${nfd}:new`].sort());
+  assert.deepEqual(result.skipped, []);
+  // A decomposed name matches the object at its own, decomposed key.
+  const alone = run([rec(nfd, 2)], [file(nfd, 2)], { [nfd]: obj() }, {
     mode: "sync",
     deleteRemote: true,
   });
   assert.deepEqual(actions(alone), nothing);
   assert.equal(alone.unchanged, 1);
+});
+
+Deno.test("plan() moves an NFC-keyed object (rows before v5) to the name as on disk", () => {
+  const nfc = "Caf\u00e9/r\u00e9sum\u00e9.txt";
+  const nfd = nfc.normalize("NFD");
+  // Same inode: found as a rename, reported as the key change.
+  const same = run([rec(nfc, 7)], [file(nfd, 7)], { [nfc]: obj(100, T, '"e1"') }, {
+    mode: "sync",
+    deleteRemote: true,
+    nfcKeys: true,
+  });
+  assert.deepEqual(actions(same), { ...nothing, moves: [`${nfc}→${nfd}`] });
+  assert.equal(same.moves[0]!.reason, NAME_AS_ON_DISK);
+  // Another inode (a remount renumbered it): moved by name, size and mtime.
+  const remounted = run([rec(nfc, 7)], [file(nfd, 99)], { [nfc]: obj() }, {
+    mode: "sync",
+    deleteRemote: true,
+    nfcKeys: true,
+  });
+  assert.deepEqual(actions(remounted), { ...nothing, moves: [`${nfc}→${nfd}`] });
+  // Not for targets whose keys are already as on disk, nor when the size differs.
+  assert.deepEqual(
+    actions(run([rec(nfc, 7)], [file(nfd, 99)], { [nfc]: obj() }, { mode: "sync" })).uploads,
+    [`${nfd}:new`],
+  );
+  assert.deepEqual(
+    actions(run([rec(nfc, 7, { size: 5 })], [file(nfd, 99)], { [nfc]: obj(5) }, {
+      mode: "sync",
+      nfcKeys: true,
+    })).uploads,
+    [`${nfd}:new`],
+  );
+  // Both names on disk: two files, each keeps its own key.
+  const both = run([rec(nfc, 7)], [file(nfc, 7), file(nfd, 8)], { [nfc]: obj() }, {
+    mode: "sync",
+    nfcKeys: true,
+  });
+  assert.deepEqual(actions(both), { ...nothing, uploads: [`${nfd}:new`] });
 });
 
 function mv(from: string, to: string): MoveAction {

@@ -128,6 +128,66 @@ Deno.test("safety guards against a real S3 server", async (t) => {
         await f.cleanup();
       }
     });
+    await t.step(
+      "an empty directory (an unmounted volume) is refused and nothing is created in it",
+      async () => {
+        const f = await Fixture.create(moto);
+        try {
+          await moto.put(f.bucket, `${f.prefix}kept.txt`, "the only copy");
+          for (const extra of [[], ["--delete"]]) {
+            const refused = await f.run("sync", extra);
+            assert.equal(refused.code, 2, refused.stderr);
+            assert.match(
+              refused.stderr,
+              /src" is empty: is the volume mounted\? Nothing was changed/,
+            );
+            for (const command of ["moves", "sync"]) {
+              assert.equal(
+                (await f.run(command, extra.slice(0, command === "sync" ? 1 : 0))).code,
+                2,
+              );
+            }
+            assert.deepEqual([...Deno.readDirSync(f.src)], [], "no state DB, no lock file");
+          }
+          assert.equal((await moto.list(f.bucket)).length, 1);
+          // status only reads: it shows what a sync would do.
+          const status = await f.runOk("status", ["--delete", "--force-delete"]);
+          assert.equal(status.json.deletes, 1);
+          assert.deepEqual([...Deno.readDirSync(f.src)], []);
+          // The user says the emptiness is real.
+          const forced = await f.runOk("sync", ["--delete", "--force-delete"]);
+          assert.equal(forced.json.deletes, 1);
+          assert.deepEqual(await moto.list(f.bucket), []);
+        } finally {
+          await f.cleanup();
+        }
+      },
+    );
+
+    await t.step(
+      "state files of nested synced directories, and their locks, stay local",
+      async () => {
+        const f = await Fixture.create(moto);
+        try {
+          await f.write({
+            "a.txt": "a",
+            "nested/b.txt": "b",
+            "nested/.s3-smart-sync.db": "another directory's state",
+            "nested/.s3-smart-sync.db-wal": "its journal",
+            "nested/.s3-smart-sync.db.lock-0123456789ab": "pid 1, started 2026-01-01",
+            ".s3-smart-sync.db.lock-ba9876543210": "pid 2, started 2026-01-01",
+          });
+          const run = await f.runOk("sync");
+          assert.equal(run.json.uploads, 2);
+          assert.deepEqual(
+            (await moto.list(f.bucket)).map((object) => object.key).sort(),
+            [`${f.prefix}a.txt`, `${f.prefix}nested/b.txt`],
+          );
+        } finally {
+          await f.cleanup();
+        }
+      },
+    );
   } finally {
     await moto.stop();
   }

@@ -182,3 +182,37 @@ Deno.test("StateStore.open() refuses a file that is not a database", async () =>
     assert.throws(() => StateStore.open(dir));
   });
 });
+
+Deno.test("StateStore.open() migrates a v4 DB, marking its targets as keyed by NFC names", async () => {
+  await withTempDir((dir) => {
+    // The schema as version 4 left it, with one target and a row keyed by an NFC name.
+    const db = new DatabaseSync(`${dir}/${STATE_DB_NAME}`);
+    db.exec(`CREATE TABLE targets (id INTEGER PRIMARY KEY, endpoint TEXT NOT NULL,
+               bucket TEXT NOT NULL, prefix TEXT NOT NULL, root_dev INTEGER,
+               UNIQUE (endpoint, bucket, prefix));
+             CREATE TABLE files (target_id INTEGER NOT NULL REFERENCES targets(id),
+               path TEXT NOT NULL, dev INTEGER NOT NULL, ino INTEGER NOT NULL,
+               size INTEGER NOT NULL, mtime_ms REAL NOT NULL, in_s3 INTEGER NOT NULL,
+               btime_ms REAL, PRIMARY KEY (target_id, path)) WITHOUT ROWID;
+             CREATE TABLE deferred_moves (target_id INTEGER NOT NULL, from_key TEXT NOT NULL,
+               to_key TEXT NOT NULL, size INTEGER NOT NULL, storage_class TEXT,
+               reason TEXT NOT NULL, first_deferred_ms INTEGER NOT NULL,
+               restore_requested_ms INTEGER, PRIMARY KEY (target_id, from_key)) WITHOUT ROWID;
+             CREATE TABLE multipart_uploads (target_id INTEGER NOT NULL, key TEXT NOT NULL,
+               started_ms INTEGER NOT NULL, PRIMARY KEY (target_id, key)) WITHOUT ROWID;
+             INSERT INTO targets (endpoint, bucket, prefix) VALUES ('', 'backup', 'photos/');
+             INSERT INTO files VALUES (1, 'caf\u00e9.txt', 2049, 5, 100, 1700000000000, 1, NULL);
+             PRAGMA user_version = 4;`);
+    db.close();
+    const store = StateStore.open(dir);
+    const id = store.target(TARGET)!;
+    assert.equal(store.nfcKeys(id), true);
+    assert.deepEqual([...store.load(id).keys()], ["café.txt"]);
+    store.clearNfcKeys(id);
+    assert.equal(store.nfcKeys(id), false);
+    // A target created now has its keys as on disk from the start.
+    assert.equal(store.nfcKeys(store.target({ ...TARGET, prefix: "new/" })), false);
+    store.close();
+    assert.equal(userVersion(`${dir}/${STATE_DB_NAME}`), SCHEMA_VERSION);
+  });
+});

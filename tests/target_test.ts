@@ -3,7 +3,7 @@ import { deleteGuard } from "../lib/delete_guard.ts";
 import { UsageError } from "../lib/errors.ts";
 import { formatBytes } from "../lib/format.ts";
 import { copySource, partSizeFor } from "../lib/s3_store.ts";
-import { bucketNameProblem, formatS3Url, parseS3Url, relativeKeyOf } from "../lib/target.ts";
+import { bucketNameProblem, formatS3Url, parseS3Url } from "../lib/target.ts";
 
 const MiB = 1024 * 1024;
 const GiB = 1024 * MiB;
@@ -74,13 +74,6 @@ Deno.test("bucketNameProblem() accepts valid names and explains invalid ones", (
     assert.ok(problem !== undefined, name);
     assert.match(problem, expected, name);
   }
-});
-
-Deno.test("relativeKeyOf() normalises names to NFC and keeps the rest", () => {
-  assert.equal(relativeKeyOf("cafe\u0301/e\u0301te\u0301.jpg"), "caf\u00e9/\u00e9t\u00e9.jpg");
-  assert.equal(relativeKeyOf("caf\u00e9.jpg"), "caf\u00e9.jpg");
-  assert.equal(relativeKeyOf("a b/c+d%20.txt"), "a b/c+d%20.txt");
-  assert.equal(relativeKeyOf("Ａ"), "Ａ", "NFC, not NFKC");
 });
 
 Deno.test("copySource() URL-encodes the bucket and each key segment, keeping '/'", () => {

@@ -4,26 +4,15 @@
  *
  * @module
  */
-import { archiveLogPath } from "../archive.ts";
-import {
-  AWS_MISSING,
-  type AwsRunner,
-  awsSyncArgs,
-  formatCommandLine,
-  runAwsSync,
-  systemAws,
-} from "../aws_cli.ts";
-import { type BatchTarget, defaultConfigPath, readConfig } from "../config.ts";
-import { errorMessage, ExitCode, UsageError } from "../errors.ts";
-import type { ExecutionReporter } from "../execute.ts";
+import { AWS_MISSING, systemAws } from "../aws_cli.ts";
+import { defaultConfigPath, readConfig } from "../config.ts";
+import { ExitCode, UsageError } from "../errors.ts";
 import { formatCount, formatDuration } from "../format.ts";
-import { defaultLogDir, type Output, redactUrl, RunLog } from "../log.ts";
-import { exitCodeOf, jsonSummary, summaryLines } from "../report.ts";
-import { runTarget } from "../run_target.ts";
-import { type ConnectionOptions, effectiveEndpoint } from "../s3_store.ts";
-import { formatS3Url } from "../target.ts";
-import { type AwsResult, table, targetJson, type TargetResult, worst } from "./batch_report.ts";
-import { type CommandResult, defaultDeps, type TargetCommandDeps } from "./target_command.ts";
+import { defaultLogDir, redactUrl, RunLog } from "../log.ts";
+import { effectiveEndpoint } from "../s3_store.ts";
+import { table, targetJson, type TargetResult, worst } from "./batch_report.ts";
+import { type BatchDeps, type BatchRunOptions, runBatchTarget } from "./batch_target.ts";
+import { type CommandResult, defaultDeps } from "./target_command.ts";
 import {
   BASE_OPTIONS,
   parseCommandArgs,
@@ -32,58 +21,67 @@ import {
   parseStorageClass,
 } from "./options.ts";
 
+export type { BatchDeps } from "./batch_target.ts";
+
 /** Help text of `batch`. */
 export const BATCH_HELP = `Usage: s3-smart-sync batch [--config FILE] [options]
 
 For each target line of the config file (default ~/.s3-smart-sync.conf; "s3-smart-sync init"
 writes a commented sample), in order:
-  1. move the objects of renamed files and folders server-side, as "s3-smart-sync moves";
-  2. run "aws s3 sync <local_path> s3://bucket/prefix --delete" with the target's excludes,
-     the state DB and the paths of moves waiting for an archive restore excluded (so aws
-     neither uploads their new path nor deletes their old key).
-A failing target does not stop the others. At the end a table shows each target.
+  1. move the objects of renamed files and folders server-side, as "s3-smart-sync moves",
+     and judge the deletes step 2 would make with the same guard as "sync --delete";
+  2. run "aws s3 sync <local_path> s3://bucket/prefix --delete" with the target's excludes
+     and the state DB excluded.
+A target whose moves wait for archive restores is synced by the built-in "sync --delete"
+instead (aws would upload their new paths and delete the archived objects). A target whose
+directory is missing or empty (an unmounted volume) is skipped; a failing target does not
+stop the others. At the end a table shows each target.
 
   --config FILE             the config file (default ~/.s3-smart-sync.conf)
   --engine aws|native       aws (default): the AWS CLI's "aws s3 sync", which must be on PATH;
                             native: the built-in "sync --delete" instead, nothing else needed
   --dry-run                 moves run dry and aws gets --dryrun: nothing is changed
+  --max-delete N            allow up to N deletes per target (instead of the 50% guard)
+  --force-delete            allow any number of deletes, also from an empty directory
   --storage-class CLASS     storage class of uploads (passed to aws)
   --endpoint-url URL        S3-compatible server (passed to aws; also AWS_ENDPOINT_URL_S3)
   --profile NAME, --region REGION
                             passed to aws as well
   --concurrency N           S3 requests in flight at most during moves (default 10)
   --json                    one JSON object: a "targets" array and the totals
-  -q, --quiet               print only warnings and errors
+  -q, --quiet               print only warnings, errors and what needs you
   -v, --verbose             print every action, and aws's output
   --log-dir DIR             folder for run logs (default ~/.s3-smart-sync/logs); aws's output
                             goes to the run log too
   -h, --help                this help
 
-Exit codes: the worst of the targets: 1 a target failed (a move, S3, or aws exited 1);
-3 something needs the user (moves wait for archive restores, aws skipped files: its exit 2);
-0 all done. 2: the config or the command line is wrong, or aws is missing (nothing changed).`;
+The delete guard refuses a target's deletes (and then changes nothing for it) when its
+directory has no files, or when more than half of the objects under its prefix (and more
+than ten) would go, unless --max-delete or --force-delete allows them.
+
+Exit codes, the worst of the targets: 1 a target failed (a move, S3, or aws exited 1);
+2 a target was skipped (missing or empty directory) or its deletes refused: nothing changed
+for it; 3 something needs you (moves wait for archive restores, aws skipped files: its exit
+2); 0 all done. Exit 2 also when the config or the command line is wrong, or aws is missing
+(then no target was run).`;
 
 const OPTIONS = {
   config: { type: "string" },
   engine: { type: "string" },
   "dry-run": { type: "boolean" },
+  "max-delete": { type: "string" },
+  "force-delete": { type: "boolean" },
   "storage-class": { type: "string" },
   concurrency: { type: "string" },
   ...BASE_OPTIONS,
 } as const;
 
 /** Options of `batch`, parsed. */
-export interface BatchOptions {
+export interface BatchOptions extends BatchRunOptions {
   configPath: string;
-  engine: "aws" | "native";
-  dryRun: boolean;
-  storageClass?: string;
-  concurrency: number;
-  connection: ConnectionOptions;
   json: boolean;
   quiet: boolean;
   verbose: boolean;
-  logDir: string;
 }
 
 /**
@@ -116,158 +114,13 @@ export function parseBatch(argv: string[]): BatchOptions | "help" {
     quiet: values.quiet ?? false,
     verbose: values.verbose ?? false,
     logDir: values["log-dir"] ?? defaultLogDir(),
+    maxDelete: parseCount(values["max-delete"], { name: "max-delete", min: 0, max: 1e12 }),
+    forceDelete: values["force-delete"] ?? false,
   };
 }
 
-/** Side effects of `batch`: the S3 store and the `aws` program. */
-export interface BatchDeps extends TargetCommandDeps {
-  /** Locates and runs `aws`. */
-  aws: AwsRunner;
-}
-
-/** Default dependencies: a real S3 client and the `aws` on PATH. */
+/** Default dependencies: a real S3 client, the registry, and the `aws` on PATH. */
 export const defaultBatchDeps: BatchDeps = { ...defaultDeps, aws: systemAws };
-
-function reporterFor(output: Output, dryRun: boolean): ExecutionReporter {
-  const would = dryRun ? "would " : "";
-  return {
-    moved: (step) => output.detail(`${would}move ${step.originalFrom ?? step.from} → ${step.to}`),
-    uploaded: (action) => output.detail(`${would}upload ${action.key} (${action.reason})`),
-    deleted: (action) => output.detail(`${would}delete ${action.key} (${action.reason})`),
-    failed: (failure) => output.error(failure.message),
-  };
-}
-
-async function awsStep(
-  target: BatchTarget,
-  context: {
-    options: BatchOptions;
-    deps: BatchDeps;
-    output: Output;
-    deferred: ReadonlyArray<{ from: string; to: string }>;
-    holdDeletes: boolean;
-  },
-): Promise<AwsResult> {
-  const { options, output } = context;
-  const endpoint = effectiveEndpoint(options.connection);
-  try {
-    const args = awsSyncArgs(target.localPath, target.location, {
-      excludes: target.excludes,
-      deferred: context.deferred,
-      endpoint,
-      profile: options.connection.profile,
-      region: options.connection.region ?? Deno.env.get("AWS_REGION"),
-      storageClass: options.storageClass,
-      dryRun: options.dryRun,
-      deleteRemote: !context.holdDeletes,
-    });
-    const shown = args.map((arg) => arg === endpoint ? redactUrl(arg) : arg);
-    output.log(`running: aws ${formatCommandLine(shown)}`);
-    const outcome = await runAwsSync(args, {
-      runner: context.deps.aws,
-      onLine: (line) => output.detail(`aws: ${line}`),
-    });
-    const { exitCode, uploads, deletes } = outcome;
-    const detail = outcome.errorLines.join("\n");
-    if (exitCode === 2) {
-      output.warn(`aws s3 sync skipped files of ${target.localPath} (exit 2)\n${detail}`.trim());
-      return { exitCode, uploads, deletes, note: "files skipped" };
-    }
-    if (exitCode !== 0) {
-      output.error(`aws s3 sync failed for ${target.localPath} (exit ${exitCode})\n${detail}`);
-      return { exitCode, uploads, deletes, note: `exit ${exitCode}` };
-    }
-    return { exitCode, uploads, deletes };
-  } catch (error) {
-    output.error(`aws s3 sync for ${target.localPath}: ${errorMessage(error)}`);
-    return { uploads: 0, deletes: 0, note: `not run: ${errorMessage(error)}` };
-  }
-}
-
-async function runOne(
-  target: BatchTarget,
-  context: { options: BatchOptions; deps: BatchDeps; output: Output },
-): Promise<TargetResult> {
-  const { options, deps, output } = context;
-  const started = performance.now();
-  const url = formatS3Url(target.location);
-  const native = options.engine === "native";
-  output.info(`${target.localPath} → ${url}${options.dryRun ? " [dry run]" : ""}`);
-  try {
-    const store = await deps.openStore(options.connection, target.location.bucket);
-    const report = await runTarget({
-      localDir: target.localPath,
-      location: target.location,
-      endpoint: effectiveEndpoint(options.connection) ?? "",
-      mode: native ? "sync" : "moves",
-      deleteRemote: native,
-      dryRun: options.dryRun,
-      excludes: target.excludes,
-      concurrency: options.concurrency,
-      storageClass: options.storageClass,
-      archiveLog: archiveLogPath(options.logDir),
-    }, { store, reporter: reporterFor(output, options.dryRun) });
-    for (const move of report.deferred) {
-      output.detail(`deferred ${move.from} → ${move.to}: ${move.reason}`);
-    }
-    for (const entry of [...report.scanSkipped, ...report.plan.skipped]) {
-      output.detail(`skipped ${entry.path}: ${entry.reason}`);
-    }
-    const summary = jsonSummary(report, {
-      command: native ? "sync" : "moves",
-      local: target.localPath,
-      target: url,
-      requests: store.requestCounts(),
-      durationMs: performance.now() - started,
-    });
-    for (const line of summaryLines(summary)) output.detail(`  ${line}`);
-    const codes: number[] = [exitCodeOf(report)];
-    let aws: AwsResult | undefined;
-    if (!native && report.localFiles === 0 && report.remoteObjects > 0) {
-      aws = { uploads: 0, deletes: 0, note: "not run: local directory empty" };
-      output.error(
-        `${target.localPath} has no files but ${report.remoteObjects} objects are under ${url}: is the volume mounted? aws s3 sync --delete was not run for it.`,
-      );
-      codes.push(ExitCode.failure);
-    } else if (!native) {
-      // aws skips what it cannot read and deletes its objects, also those of files moved
-      // into an unreadable folder: hold its deletes, as the built-in sync does.
-      const unseen = report.scanSkipped.filter((entry) =>
-        entry.kind === "unreadable" || entry.kind === "invalid name" || entry.kind === "vanished"
-      );
-      if (unseen.length > 0) {
-        output.warn(
-          `${
-            unseen.length === 1 ? "1 entry" : `${unseen.length} entries`
-          } of ${target.localPath} could not be read or named (first: "${unseen[0]!.path}": ${
-            unseen[0]!.reason
-          }); aws s3 sync runs without --delete until they are fixed.`,
-        );
-      }
-      aws = await awsStep(target, {
-        ...context,
-        deferred: report.deferred,
-        holdDeletes: unseen.length > 0,
-      });
-      codes.push(aws.exitCode === 0 ? 0 : aws.exitCode === 2 ? 3 : 1);
-    }
-    return {
-      target,
-      summary,
-      aws,
-      exitCode: worst(codes),
-      durationMs: performance.now() - started,
-    };
-  } catch (error) {
-    output.error(`${target.localPath} → ${url}: ${errorMessage(error)}`);
-    return {
-      target,
-      error: errorMessage(error),
-      exitCode: ExitCode.failure,
-      durationMs: performance.now() - started,
-    };
-  }
-}
 
 /**
  * Runs `batch` with parsed options: reads the config (exit 2 before anything is
@@ -294,9 +147,11 @@ export async function runBatch(
       }${options.dryRun ? " [dry run]" : ""}`,
     );
     const results: TargetResult[] = [];
-    for (const target of targets) results.push(await runOne(target, { options, deps, output }));
+    for (const target of targets) {
+      results.push(await runBatchTarget(target, { options, deps, output }));
+    }
     const exitCode = worst(results.map((result) => result.exitCode));
-    const perTarget = results.map((result) => targetJson(result, native));
+    const perTarget = results.map(targetJson);
     const sum = (
       field:
         | "moves"
@@ -316,6 +171,8 @@ export async function runBatch(
     const totals = {
       targets: results.length,
       failed: results.filter((result) => result.exitCode === ExitCode.failure).length,
+      notRun: results.filter((result) => result.notRun !== undefined).length,
+      refused: results.filter((result) => result.refused !== undefined).length,
       moves: sum("moves"),
       uploads: sum("uploads"),
       deletes: sum("deletes"),
@@ -327,16 +184,20 @@ export async function runBatch(
     };
     const durationMs = Math.round(performance.now() - started);
     output.info("");
-    for (const line of table(results, native)) output.info(line);
+    for (const line of table(results)) output.info(line);
     const last = `Batch${options.dryRun ? " (dry run)" : ""}: ${totals.targets} target(s)${
       totals.failed ? `, ${totals.failed} failed` : ""
+    }${totals.notRun ? `, ${totals.notRun} not run` : ""}${
+      totals.refused ? `, ${totals.refused} refused` : ""
     }; ${formatCount(totals.moves)} moved server-side, ${formatCount(totals.uploads)} uploaded, ${
       formatCount(totals.deletes)
     } deleted, ${formatCount(totals.deferred)} deferred in ${formatDuration(durationMs)}`;
     output.info(last);
     if (totals.deferred > 0) {
-      output.info(
-        'Moves wait for archived objects to be restored: run "s3-smart-sync restore"; the next batch completes them.',
+      output.warn(
+        `${
+          formatCount(totals.deferred)
+        } move(s) wait for archived objects to be restored: run "s3-smart-sync restore" to start the restores; the next batch completes them.`,
       );
     }
     if (options.quiet && !options.json && exitCode !== 0) console.error(last);

@@ -32,7 +32,7 @@ export const COMMON_HELP = `Options:
                             copy objects above SIZE in parts (default 5GiB, CopyObject's limit;
                             parts of 512MiB)
   --json                    print one JSON object with the results on stdout at the end
-  -q, --quiet               print only warnings and errors
+  -q, --quiet               print only warnings, errors and what needs you (for cron)
   -v, --verbose             print every action
   --log-dir DIR             folder for run logs (default ~/.s3-smart-sync/logs)
   -h, --help                this help

@@ -5,13 +5,19 @@
  * @module
  */
 import { archiveLogPath, RESTORE_TIERS, type RestoreTier, tierProblem } from "../archive.ts";
-import { deferredFromLog, type DeferredGroup, deferredOfTarget } from "../deferred_targets.ts";
+import {
+  deferredEverywhere,
+  type DeferredGroup,
+  deferredOfTarget,
+  type DeferredSearch,
+} from "../deferred_targets.ts";
 import { errorMessage, UsageError } from "../errors.ts";
-import { STATE_DB_NAME } from "../filter.ts";
+import { exists } from "../fs.ts";
+import type { TargetRegistry } from "../registry.ts";
 import { defaultLogDir, RunLog } from "../log.ts";
 import type { RestoreOutcome } from "../remote.ts";
 import { effectiveEndpoint } from "../s3_store.ts";
-import { StateStore } from "../state.ts";
+import { statePathOf, StateStore } from "../state.ts";
 import { parseS3Url } from "../target.ts";
 import { type CommandResult, defaultDeps, type TargetCommandDeps } from "./target_command.ts";
 import { BASE_OPTIONS, parseCommandArgs, parseCount } from "./options.ts";
@@ -21,9 +27,10 @@ export const RESTORE_HELP =
   `Usage: s3-smart-sync restore [<local_dir> <s3://bucket[/prefix]>] [options]
 
 Start restores of the archived objects (GLACIER, DEEP_ARCHIVE, Intelligent-Tiering archive
-tiers) that deferred moves wait for: every move listed in archive_restore_needed.log, or only
-those of one target when local_dir and the S3 URL are given. Once S3 has restored an object,
-the next sync, moves or batch completes its move (the object keeps its storage class).
+tiers) that deferred moves wait for: those of every target ever synced (listed in
+~/.s3-smart-sync/targets.json; each target's state DB says what waits), or only those of one
+target when local_dir and the S3 URL are given. Once S3 has restored an object, the next sync,
+moves or batch completes its move (the object keeps its storage class).
 
   --days N                  days the restored copy stays available (default 7; not sent for
                             Intelligent-Tiering objects, which take no Days)
@@ -35,8 +42,7 @@ the next sync, moves or batch completes its move (the object keeps its storage c
                             how to reach S3 (default: the endpoint the move was deferred with)
   --json                    one JSON object with each key's outcome and the totals
   -q, --quiet / -v, --verbose
-  --log-dir DIR             run logs; archive_restore_needed.log is read beside this folder
-                            (default ~/.s3-smart-sync/logs)
+  --log-dir DIR             folder for run logs (default ~/.s3-smart-sync/logs)
 
 Exit codes: 0 every restore started (or was already under way or done); 1 a request failed;
 2 usage error, e.g. --tier Expedited for a DEEP_ARCHIVE object (nothing was sent).`;
@@ -103,19 +109,30 @@ export function parseRestore(argv: string[]): RestoreOptions | "help" {
   };
 }
 
-/** The deferred moves a `restore` or `restore-status` run covers. */
+/**
+ * The deferred moves a `restore` or `restore-status` run covers: one target's, or those
+ * of every target in the registry (and in the archive log, for targets synced before it).
+ */
 export function groupsFor(options: {
   target?: { localDir: string; url: string };
   connection: { endpoint?: string };
   logDir: string;
-}): DeferredGroup[] {
+  registry: TargetRegistry;
+}): DeferredSearch {
   if (options.target) {
-    return [deferredOfTarget(options.target.localDir, {
-      location: parseS3Url(options.target.url),
+    const { localDir } = options.target;
+    const group = deferredOfTarget({
+      localDir,
+      stateDb: statePathOf(localDir),
       endpoint: effectiveEndpoint(options.connection) ?? "",
-    })];
+      ...parseS3Url(options.target.url),
+    });
+    return { groups: [group], problems: [] };
   }
-  return deferredFromLog(archiveLogPath(options.logDir));
+  return deferredEverywhere({
+    registry: options.registry,
+    archiveLog: archiveLogPath(options.logDir),
+  });
 }
 
 /** Runs `restore` with parsed options. */
@@ -123,7 +140,8 @@ export async function runRestore(
   options: RestoreOptions,
   deps: TargetCommandDeps = defaultDeps,
 ): Promise<CommandResult> {
-  const groups = groupsFor(options).filter((group) => group.moves.length > 0);
+  const search = groupsFor({ ...options, registry: deps.registry });
+  const groups = search.groups.filter((group) => group.moves.length > 0);
   const problems = groups.flatMap((group) =>
     group.moves.flatMap((move) => {
       const problem = tierProblem(move.storageClass, options.tier);
@@ -142,6 +160,7 @@ export async function runRestore(
     { bucket: string; key: string; outcome: RestoreOutcome | "failed"; message?: string }
   > = [];
   try {
+    for (const problem of search.problems) output.warn(problem);
     if (groups.length === 0) output.info("No deferred moves: nothing to restore.");
     for (const group of groups) {
       const connection = {
@@ -212,15 +231,10 @@ export async function runRestore(
 }
 
 function markRequested(group: DeferredGroup, from: string[]): void {
-  if (from.length === 0) return;
-  try {
-    Deno.statSync(`${group.localDir}/${STATE_DB_NAME}`);
-  } catch {
-    return; // No state DB: nothing to mark.
-  }
+  if (from.length === 0 || !exists(group.stateDb)) return;
   let state: StateStore;
   try {
-    state = StateStore.open(group.localDir);
+    state = StateStore.openFile(group.stateDb);
   } catch {
     return; // The directory is gone; the next run of that target checks anyway.
   }

@@ -16,14 +16,20 @@ import { BASE_OPTIONS, parseCommandArgs } from "./options.ts";
 export const RESTORE_STATUS_HELP =
   `Usage: s3-smart-sync restore-status [<local_dir> <s3://bucket[/prefix]>] [options]
 
-Show, for every object a deferred move waits for (all of archive_restore_needed.log, or one
-target's), whether its restore is not requested, in progress, or done (restored until DATE),
-with totals. Sends one HeadObject per object; changes nothing.
+Show, for every object a deferred move waits for (those of every target ever synced, listed
+in ~/.s3-smart-sync/targets.json, or one target's), whether its restore is not requested, in
+progress, or done (restored until DATE), with totals. Sends one HeadObject per object; changes
+nothing. A target whose directory is not there (an unmounted volume) is named and skipped.
 
   --endpoint-url URL, --profile NAME, --region REGION
+                            how to reach S3 (default: the endpoint the move was deferred with)
   --json                    one JSON object with each key's state and the totals
   -q, --quiet / -v, --verbose
-  --log-dir DIR             run logs; archive_restore_needed.log is read beside this folder`;
+  --log-dir DIR             folder for run logs (default ~/.s3-smart-sync/logs)
+  -h, --help                this help
+
+Exit codes: 0 every object was checked; 1 some could not be checked (S3 answered with an
+error); 2 usage error.`;
 
 const OPTIONS = {
   ...BASE_OPTIONS,
@@ -68,13 +74,15 @@ export async function restoreStatus(
     region: values.region,
   };
   const logDir = values["log-dir"] ?? defaultLogDir();
-  const groups = groupsFor({
+  const search = groupsFor({
     target: positionals.length === 2
-      ? { localDir: positionals[0]!, url: positionals[1]! }
+      ? { localDir: positionals[0]!.replace(/(.)\/+$/, "$1"), url: positionals[1]! }
       : undefined,
     connection,
     logDir,
-  }).filter((group) => group.moves.length > 0);
+    registry: deps.registry,
+  });
+  const groups = search.groups.filter((group) => group.moves.length > 0);
   const output = RunLog.open({ dir: logDir, command: "restore-status" }, {
     json: values.json,
     quiet: values.quiet,
@@ -116,6 +124,7 @@ export async function restoreStatus(
       found.sort((a, b) => a.key.localeCompare(b.key));
       lines.push(...found);
     }
+    for (const problem of search.problems) output.warn(problem);
     if (lines.length === 0) output.info("No deferred moves: nothing waits for a restore.");
     for (const line of lines) {
       const state = line.state === "restored"

@@ -10,8 +10,16 @@ import type { ExecutionReporter } from "../execute.ts";
 import { formatBytes } from "../format.ts";
 import { defaultLogDir, type Output, redactUrl, RunLog } from "../log.ts";
 import type { ObjectStore } from "../remote.ts";
-import { exitCodeOf, type JsonSummary, jsonSummary, summaryLines } from "../report.ts";
+import {
+  attentionLines,
+  exitCodeOf,
+  type JsonSummary,
+  jsonSummary,
+  summaryLines,
+  totalLine,
+} from "../report.ts";
 import { withProgress } from "../progress.ts";
+import { FileRegistry, type TargetRegistry } from "../registry.ts";
 import { runTarget } from "../run_target.ts";
 import { type ConnectionOptions, createS3Client, effectiveEndpoint, S3Store } from "../s3_store.ts";
 import { formatS3Url, parseS3Url, type S3Location } from "../target.ts";
@@ -113,12 +121,17 @@ export function parseTargetCommand(
 export interface TargetCommandDeps {
   /** Makes the object store for a bucket. */
   openStore(connection: ConnectionOptions, bucket: string): Promise<ObjectStore>;
+  /** The registry of synced targets (`~/.s3-smart-sync/targets.json`). */
+  registry: TargetRegistry;
 }
 
-/** Default dependencies: a real S3 client. */
+/** Default dependencies: a real S3 client and the registry in the home folder. */
 export const defaultDeps: TargetCommandDeps = {
   async openStore(connection, bucket) {
     return new S3Store(await createS3Client(connection), bucket, connection.transfer);
+  },
+  get registry() {
+    return new FileRegistry();
   },
 };
 
@@ -193,7 +206,12 @@ export async function runTargetCommand(
       forceDelete: options.forceDelete,
       archiveLog: archiveLogPath(options.logDir),
       verifyMoves: options.verifyMoves,
-    }, { store, reporter }).finally(() => reporter.stop());
+    }, { store, reporter, registry: deps.registry }).finally(() => reporter.stop());
+    if (report.registryProblem) {
+      output.warn(
+        `Could not list this target in the registry of synced targets (${report.registryProblem}); "s3-smart-sync restore" without arguments may not find its deferred moves.`,
+      );
+    }
     if (report.lockTakenOverFrom) {
       output.log(
         `took over the lock of a run that ended without releasing it (${report.lockTakenOverFrom})`,
@@ -226,8 +244,10 @@ export async function runTargetCommand(
       durationMs: performance.now() - started,
     });
     for (const line of summaryLines(summary)) output.info(line);
+    for (const line of attentionLines(summary)) output.warn(line);
+    // A cron mail of a --quiet run that needs attention still says what was done.
     if (options.quiet && !options.json && summary.exitCode !== 0) {
-      console.error(summaryLines(summary).at(-1));
+      console.error(totalLine(summary));
     }
     if (output.logPath) output.detail(`log: ${output.logPath}`);
     return { exitCode: exitCodeOf(report), json: summary };

@@ -251,7 +251,7 @@ export async function mirrorDifferences(
       if (entry.isDirectory) walk(path);
       else if (entry.isFile && !(dir === "" && entry.name.startsWith(".s3-smart-sync.db"))) {
         expected.set(
-          context.prefix + path.normalize("NFC"),
+          context.prefix + path,
           Deno.readFileSync(`${context.root}/${path}`),
         );
       }
