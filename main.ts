@@ -4,15 +4,15 @@
  *
  * @module
  */
-import { batch } from "./lib/commands/batch.ts";
-import { MAIN_HELP } from "./lib/commands/help.ts";
-import { init } from "./lib/commands/init.ts";
-import { moves } from "./lib/commands/moves.ts";
-import { restore } from "./lib/commands/restore.ts";
-import { restoreStatus } from "./lib/commands/restore_status.ts";
-import { status } from "./lib/commands/status.ts";
-import { sync } from "./lib/commands/sync.ts";
-import type { CommandResult } from "./lib/commands/target_command.ts";
+import { batch } from "./lib/cli/batch/batch.ts";
+import { MAIN_HELP } from "./lib/cli/help.ts";
+import { init } from "./lib/cli/init.ts";
+import { moves } from "./lib/cli/moves.ts";
+import { restore } from "./lib/cli/restore.ts";
+import { restoreStatus } from "./lib/cli/restore_status.ts";
+import { status } from "./lib/cli/status.ts";
+import { sync } from "./lib/cli/sync.ts";
+import type { CommandResult } from "./lib/cli/target.ts";
 import { ExitCode, OperationError, UsageError } from "./lib/errors.ts";
 import { VERSION } from "./lib/version.ts";
 

@@ -20,37 +20,43 @@
  *
  * @module
  */
-export { scan } from "./lib/scan.ts";
-export type { LocalFile, ScanResult, SkippedEntry } from "./lib/scan.ts";
-export { ALWAYS_EXCLUDED, excluder, filter, globToRegExp, STATE_DB_NAME } from "./lib/filter.ts";
-export type { PathFilter } from "./lib/filter.ts";
-export { NullRecorder, SCHEMA_VERSION, StateStore } from "./lib/state.ts";
-export type { FileRecord, StateChange, StateRecorder, TargetKey } from "./lib/state.ts";
-export { matchesRemote, plan, TEMP_FOLDER } from "./lib/plan.ts";
-export { orderMoves } from "./lib/move_order.ts";
-export type { MoveStep } from "./lib/move_order.ts";
-export { summariseRenames } from "./lib/renames.ts";
-export type { FolderRename, RenameSummary } from "./lib/renames.ts";
-export type {
-  DeferredMove,
-  DeleteAction,
-  MoveAction,
-  Plan,
-  PlanInput,
-  PlanOptions,
-  RemoteEntry,
-  UploadAction,
-} from "./lib/plan.ts";
-export type { ObjectStore, RemoteObject } from "./lib/remote.ts";
-export { copySource, createS3Client, S3Store } from "./lib/s3_store.ts";
-export type { ConnectionOptions, S3StoreOptions } from "./lib/s3_store.ts";
-export { LiveExecutor } from "./lib/execute.ts";
-export { DryRunExecutor } from "./lib/dry_run_executor.ts";
-export type { ExecutionReporter, Executor, Failure, Outcome } from "./lib/execute.ts";
+export {
+  type DeferredMove,
+  type DeleteAction,
+  type FileRecord,
+  type LocalFile,
+  type MoveAction,
+  type MoveStep,
+  type Plan,
+  type RemoteEntry,
+  type SkippedEntry,
+  STATE_DB_NAME,
+  type StateChange,
+  type StateRecorder,
+  type TargetKey,
+  TEMP_FOLDER,
+  type UploadAction,
+} from "./lib/model.ts";
+export { scan } from "./lib/scan/scan.ts";
+export type { ScanResult } from "./lib/scan/scan.ts";
+export { ALWAYS_EXCLUDED, excluder, filter, globToRegExp } from "./lib/scan/filter.ts";
+export type { PathFilter } from "./lib/scan/filter.ts";
+export { NullRecorder, SCHEMA_VERSION, StateStore } from "./lib/state/store.ts";
+export { matchesRemote, plan } from "./lib/plan/plan.ts";
+export { orderMoves } from "./lib/plan/move_order.ts";
+export { summariseRenames } from "./lib/report/renames.ts";
+export type { FolderRename, RenameSummary } from "./lib/report/renames.ts";
+export type { PlanInput, PlanOptions } from "./lib/plan/plan.ts";
+export type { ObjectStore, RemoteObject } from "./lib/s3/store.ts";
+export { copySource, createS3Client, S3Store } from "./lib/s3/aws_store.ts";
+export type { ConnectionOptions, S3StoreOptions } from "./lib/s3/aws_store.ts";
+export { LiveExecutor } from "./lib/execute/live.ts";
+export { DryRunExecutor } from "./lib/execute/dry_run.ts";
+export type { ExecutionReporter, Executor, Failure, Outcome } from "./lib/execute/live.ts";
 export { runTarget } from "./lib/run_target.ts";
 export type { TargetReport, TargetRunOptions } from "./lib/run_target.ts";
-export { deleteGuard } from "./lib/delete_guard.ts";
-export { parseS3Url } from "./lib/target.ts";
-export type { S3Location } from "./lib/target.ts";
+export { deleteGuard } from "./lib/plan/delete_guard.ts";
+export { parseS3Url } from "./lib/s3/location.ts";
+export type { S3Location } from "./lib/s3/location.ts";
 export { ExitCode, OperationError, UsageError } from "./lib/errors.ts";
 export { VERSION } from "./lib/version.ts";

@@ -1,5 +1,6 @@
 /**
- * Small file-system checks shared by the stages.
+ * Small file-system helpers shared by the stages: existence, the home folder, joining a
+ * relative path to a root.
  *
  * @module
  */
@@ -21,4 +22,42 @@ export function exists(path: string): boolean {
   } catch (error) {
     return !(error instanceof Deno.errors.NotFound);
   }
+}
+
+/**
+ * The home folder: `$HOME` (or `%USERPROFILE%`), else the current folder.
+ *
+ * @example
+ * ```ts
+ * const config = `${homeDir()}/.s3-smart-sync.conf`;
+ * ```
+ */
+export function homeDir(): string {
+  return Deno.env.get("HOME") ?? Deno.env.get("USERPROFILE") ?? ".";
+}
+
+/**
+ * `root` with one trailing "/", to which relative paths are appended: `base(root) + path`.
+ *
+ * @example
+ * ```ts
+ * withSlash("/volume1/photos") + "2024/a.jpg"; // "/volume1/photos/2024/a.jpg"
+ * withSlash("/volume1/photos/"); // "/volume1/photos/"
+ * ```
+ */
+export function withSlash(root: string): string {
+  return root.endsWith("/") ? root : root + "/";
+}
+
+/**
+ * `path` without trailing "/" (the root "/" stays as it is).
+ *
+ * @example
+ * ```ts
+ * withoutSlash("/volume1/photos/"); // "/volume1/photos"
+ * withoutSlash("/"); // "/"
+ * ```
+ */
+export function withoutSlash(path: string): string {
+  return path.length > 1 ? path.replace(/(.)\/+$/, "$1") : path;
 }

@@ -4,24 +4,30 @@
  *
  * @module
  */
-import { deleteGuard } from "./delete_guard.ts";
+import { deleteGuard } from "./plan/delete_guard.ts";
 import { DeleteRefusedError, errorMessage, UsageError } from "./errors.ts";
-import { DryRunExecutor } from "./dry_run_executor.ts";
-import { type ExecutionReporter, type Executor, LiveExecutor, type Outcome } from "./execute.ts";
-import { excluder, filter } from "./filter.ts";
-import { type Plan, plan, type RemoteEntry } from "./plan.ts";
-import { ARCHIVE_CLASSES, type DeferredRecord, parseRestore, updateArchiveLog } from "./archive.ts";
-import { localDirProblem } from "./local_dir.ts";
-import { acquireLock } from "./lock.ts";
-import { guardUnreachable } from "./unreachable_guard.ts";
+import { DryRunExecutor } from "./execute/dry_run.ts";
+import {
+  type ExecutionReporter,
+  type Executor,
+  LiveExecutor,
+  type Outcome,
+} from "./execute/live.ts";
+import { excluder, filter } from "./scan/filter.ts";
+import { plan } from "./plan/plan.ts";
+import { ARCHIVE_CLASSES, parseRestore } from "./s3/archive.ts";
+import { updateArchiveLog } from "./state/archive_log.ts";
+import { localDirProblem } from "./scan/local_dir.ts";
+import { acquireLock } from "./state/lock.ts";
+import { guardUnreachable } from "./s3/unreachable_guard.ts";
 import { runPool } from "./pool.ts";
-import type { ObjectStore } from "./remote.ts";
-import { explainS3Error } from "./s3_errors.ts";
-import type { SkippedEntry } from "./scan.ts";
-import { startScan } from "./scan_in_worker.ts";
-import type { TargetRegistry } from "./registry.ts";
-import { statePathOf, StateStore } from "./state.ts";
-import type { S3Location } from "./target.ts";
+import type { ObjectStore } from "./s3/store.ts";
+import { explainS3Error } from "./s3/errors.ts";
+import { startScan } from "./scan/in_worker.ts";
+import type { TargetRegistry } from "./state/registry.ts";
+import { statePathOf, StateStore } from "./state/store.ts";
+import type { S3Location } from "./s3/location.ts";
+import { type DeferredRecord, type Plan, type RemoteEntry, type SkippedEntry } from "./model.ts";
 
 const encoder = new TextEncoder();
 

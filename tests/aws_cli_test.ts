@@ -9,7 +9,7 @@ import {
   findOnPath,
   formatCommandLine,
   runAwsSync,
-} from "../lib/aws_cli.ts";
+} from "../lib/cli/batch/aws_cli.ts";
 
 function excludesOf(args: string[]): string[] {
   return args.flatMap((arg, i) => args[i - 1] === "--exclude" ? [arg] : []);

@@ -4,7 +4,7 @@
  * changed files; excludes, deferred archive moves and broken configs are respected.
  */
 import assert from "node:assert/strict";
-import { findOnPath } from "../lib/aws_cli.ts";
+import { findOnPath } from "../lib/cli/batch/aws_cli.ts";
 import { type CliResult, MotoServer, runCli, writeTree as writeNow } from "./helpers/moto.ts";
 
 /**

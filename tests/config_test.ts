@@ -2,8 +2,8 @@
  * Unit tests of the batch config parser and of `init`.
  */
 import assert from "node:assert/strict";
-import { parseConfig, readConfig, SAMPLE_CONFIG } from "../lib/config.ts";
-import { parseInit, runInit } from "../lib/commands/init.ts";
+import { parseConfig, readConfig, SAMPLE_CONFIG } from "../lib/cli/batch/config.ts";
+import { parseInit, runInit } from "../lib/cli/init.ts";
 import { UsageError } from "../lib/errors.ts";
 
 const existing = new Set(["/volume1/photos", "/volume1/docs", "/home/me/music", "/"]);

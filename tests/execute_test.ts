@@ -4,10 +4,10 @@
  * INTELLIGENT_TIERING, and S3 refuses the copy with InvalidObjectState.
  */
 import assert from "node:assert/strict";
-import { LiveExecutor } from "../lib/execute.ts";
-import { type Plan, plan } from "../lib/plan.ts";
-import type { ObjectStore } from "../lib/remote.ts";
-import type { FileRecord, StateChange, StateRecorder } from "../lib/state.ts";
+import { LiveExecutor } from "../lib/execute/live.ts";
+import { plan } from "../lib/plan/plan.ts";
+import type { ObjectStore } from "../lib/s3/store.ts";
+import { type FileRecord, type Plan, type StateChange, type StateRecorder } from "../lib/model.ts";
 
 class ScriptedStore implements ObjectStore {
   calls: string[] = [];

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { ALWAYS_EXCLUDED, excluder, filter, globToRegExp, STATE_DB_NAME } from "../lib/filter.ts";
+import { ALWAYS_EXCLUDED, excluder, filter, globToRegExp } from "../lib/scan/filter.ts";
+import { STATE_DB_NAME } from "../lib/model.ts";
 
 /** Asserts which of `paths` the pattern matches, as `aws s3 sync --exclude` would. */
 function expectGlob(pattern: string, matches: string[], misses: string[]): void {

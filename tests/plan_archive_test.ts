@@ -1,8 +1,7 @@
 /** The planner's rules for archived objects: deferred moves and the uploads that wait. */
 import assert from "node:assert/strict";
-import { type Plan, plan, type PlanOptions, type RemoteEntry } from "../lib/plan.ts";
-import type { LocalFile } from "../lib/scan.ts";
-import type { FileRecord } from "../lib/state.ts";
+import { plan, type PlanOptions } from "../lib/plan/plan.ts";
+import { type FileRecord, type LocalFile, type Plan, type RemoteEntry } from "../lib/model.ts";
 
 const T = 1_700_000_000_000;
 const DEV = 7;

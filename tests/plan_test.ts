@@ -1,17 +1,15 @@
 import assert from "node:assert/strict";
+import { NAME_AS_ON_DISK, plan, type PlanOptions } from "../lib/plan/plan.ts";
+import { orderMoves } from "../lib/plan/move_order.ts";
+import { summariseRenames } from "../lib/report/renames.ts";
 import {
+  type FileRecord,
+  type LocalFile,
   type MoveAction,
-  NAME_AS_ON_DISK,
   type Plan,
-  plan,
-  type PlanOptions,
   type RemoteEntry,
   TEMP_FOLDER,
-} from "../lib/plan.ts";
-import { orderMoves } from "../lib/move_order.ts";
-import { summariseRenames } from "../lib/renames.ts";
-import type { LocalFile } from "../lib/scan.ts";
-import type { FileRecord } from "../lib/state.ts";
+} from "../lib/model.ts";
 
 const T = 1_700_000_000_000; // an mtime, on a whole second
 const DEV = 2049;

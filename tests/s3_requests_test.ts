@@ -11,8 +11,8 @@ import {
   multipartCopy,
   partRanges,
   taggingOf,
-} from "../lib/multipart_copy.ts";
-import { createS3Client } from "../lib/s3_store.ts";
+} from "../lib/s3/multipart_copy.ts";
+import { createS3Client } from "../lib/s3/aws_store.ts";
 
 const source = {
   $metadata: {},

@@ -4,7 +4,7 @@
  * owner-only files.
  */
 import assert from "node:assert/strict";
-import { lockPath } from "../lib/lock.ts";
+import { lockPath } from "../lib/state/lock.ts";
 import { Fixture, requests } from "./helpers/fixture.ts";
 import { MotoServer } from "./helpers/moto.ts";
 

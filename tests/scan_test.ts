@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { type LocalFile, scan } from "../lib/scan.ts";
+import { scan } from "../lib/scan/scan.ts";
+import { type LocalFile } from "../lib/model.ts";
 
 async function withTempDir(body: (dir: string) => void | Promise<void>): Promise<void> {
   const dir = await Deno.makeTempDir({ prefix: "s3ss-scan-" });

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
-import { STATE_DB_NAME } from "../lib/filter.ts";
-import { type FileRecord, NullRecorder, SCHEMA_VERSION, StateStore } from "../lib/state.ts";
+import { NullRecorder, SCHEMA_VERSION, StateStore } from "../lib/state/store.ts";
+import { type FileRecord, STATE_DB_NAME } from "../lib/model.ts";
 
 const TARGET = { endpoint: "", bucket: "backup", prefix: "photos/" };
 

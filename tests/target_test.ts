@@ -1,9 +1,10 @@
 import assert from "node:assert/strict";
-import { deleteGuard } from "../lib/delete_guard.ts";
+import { deleteGuard } from "../lib/plan/delete_guard.ts";
 import { UsageError } from "../lib/errors.ts";
-import { formatBytes } from "../lib/format.ts";
-import { copySource, partSizeFor } from "../lib/s3_store.ts";
-import { bucketNameProblem, formatS3Url, parseS3Url } from "../lib/target.ts";
+import { formatBytes } from "../lib/report/format.ts";
+import { copySource } from "../lib/s3/aws_store.ts";
+import { partSizeFor } from "../lib/s3/parts.ts";
+import { bucketNameProblem, formatS3Url, parseS3Url } from "../lib/s3/location.ts";
 
 const MiB = 1024 * 1024;
 const GiB = 1024 * MiB;

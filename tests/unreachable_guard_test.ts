@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import type { ObjectStore } from "../lib/remote.ts";
-import { guardUnreachable, StoreUnreachableError } from "../lib/unreachable_guard.ts";
+import type { ObjectStore } from "../lib/s3/store.ts";
+import { guardUnreachable, StoreUnreachableError } from "../lib/s3/unreachable_guard.ts";
 
 function refusing(calls: string[], failing: () => boolean): ObjectStore {
   const refuse = (name: string) => {

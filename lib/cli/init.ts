@@ -3,9 +3,9 @@
  *
  * @module
  */
-import { defaultConfigPath, SAMPLE_CONFIG } from "../config.ts";
+import { defaultConfigPath, SAMPLE_CONFIG } from "./batch/config.ts";
 import { UsageError } from "../errors.ts";
-import { type CommandResult } from "./target_command.ts";
+import { type CommandResult } from "./target.ts";
 import { parseCommandArgs } from "./options.ts";
 
 /** Help text of `init`. */

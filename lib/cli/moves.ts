@@ -10,7 +10,7 @@ import {
   parseTargetCommand,
   runTargetCommand,
   type TargetCommandDeps,
-} from "./target_command.ts";
+} from "./target.ts";
 
 /** Help text of `moves`. */
 export const MOVES_HELP = `Usage: s3-smart-sync moves <local_dir> <s3://bucket[/prefix]> [options]

@@ -6,7 +6,7 @@
  */
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { errorMessage, UsageError } from "../errors.ts";
-import type { ConnectionOptions } from "../s3_store.ts";
+import type { ConnectionOptions } from "../s3/aws_store.ts";
 
 /** Storage classes accepted by `--storage-class`. */
 export const STORAGE_CLASSES = [

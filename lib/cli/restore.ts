@@ -4,22 +4,23 @@
  *
  * @module
  */
-import { archiveLogPath, RESTORE_TIERS, type RestoreTier, tierProblem } from "../archive.ts";
+import { RESTORE_TIERS, type RestoreTier, tierProblem } from "../s3/archive.ts";
+import { archiveLogPath } from "../state/archive_log.ts";
 import {
   deferredEverywhere,
   type DeferredGroup,
   deferredOfTarget,
   type DeferredSearch,
-} from "../deferred_targets.ts";
+} from "../state/deferred_targets.ts";
 import { errorMessage, UsageError } from "../errors.ts";
-import { exists } from "../fs.ts";
-import type { TargetRegistry } from "../registry.ts";
-import { defaultLogDir, RunLog } from "../log.ts";
-import type { RestoreOutcome } from "../remote.ts";
-import { effectiveEndpoint } from "../s3_store.ts";
-import { statePathOf, StateStore } from "../state.ts";
-import { parseS3Url } from "../target.ts";
-import { type CommandResult, defaultDeps, type TargetCommandDeps } from "./target_command.ts";
+import { exists, withoutSlash } from "../fs.ts";
+import type { TargetRegistry } from "../state/registry.ts";
+import { defaultLogDir, RunLog } from "../report/log.ts";
+import type { RestoreOutcome } from "../s3/store.ts";
+import { effectiveEndpoint } from "../s3/aws_store.ts";
+import { statePathOf, StateStore } from "../state/store.ts";
+import { parseS3Url } from "../s3/location.ts";
+import { type CommandResult, defaultDeps, type TargetCommandDeps } from "./target.ts";
 import { BASE_OPTIONS, parseCommandArgs, parseCount } from "./options.ts";
 
 /** Help text of `restore`. */
@@ -92,7 +93,7 @@ export function parseRestore(argv: string[]): RestoreOptions | "help" {
   }
   return {
     target: positionals.length === 2
-      ? { localDir: positionals[0]!.replace(/(.)\/+$/, "$1"), url: positionals[1]! }
+      ? { localDir: withoutSlash(positionals[0]!), url: positionals[1]! }
       : undefined,
     days: parseCount(values.days, { name: "days", min: 1, max: 30_000 }) ?? 7,
     tier: parseTier(values.tier),

@@ -4,13 +4,14 @@
  *
  * @module
  */
-import { parseRestore as parseRestoreHeader } from "../archive.ts";
+import { parseRestore as parseRestoreHeader } from "../s3/archive.ts";
 import { errorMessage, UsageError } from "../errors.ts";
-import { defaultLogDir, RunLog } from "../log.ts";
+import { defaultLogDir, RunLog } from "../report/log.ts";
 import { runPool } from "../pool.ts";
 import { groupsFor } from "./restore.ts";
-import { type CommandResult, defaultDeps, type TargetCommandDeps } from "./target_command.ts";
+import { type CommandResult, defaultDeps, type TargetCommandDeps } from "./target.ts";
 import { BASE_OPTIONS, parseCommandArgs } from "./options.ts";
+import { withoutSlash } from "../fs.ts";
 
 /** Help text of `restore-status`. */
 export const RESTORE_STATUS_HELP =
@@ -76,7 +77,7 @@ export async function restoreStatus(
   const logDir = values["log-dir"] ?? defaultLogDir();
   const search = groupsFor({
     target: positionals.length === 2
-      ? { localDir: positionals[0]!.replace(/(.)\/+$/, "$1"), url: positionals[1]! }
+      ? { localDir: withoutSlash(positionals[0]!), url: positionals[1]! }
       : undefined,
     connection,
     logDir,

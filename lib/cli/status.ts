@@ -10,7 +10,7 @@ import {
   parseTargetCommand,
   runTargetCommand,
   type TargetCommandDeps,
-} from "./target_command.ts";
+} from "./target.ts";
 
 /** Help text of `status`. */
 export const STATUS_HELP = `Usage: s3-smart-sync status <local_dir> <s3://bucket[/prefix]> [options]

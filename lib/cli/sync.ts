@@ -11,7 +11,7 @@ import {
   parseTargetCommand,
   runTargetCommand,
   type TargetCommandDeps,
-} from "./target_command.ts";
+} from "./target.ts";
 
 /** Help text of `sync`. */
 export const SYNC_HELP = `Usage: s3-smart-sync sync <local_dir> <s3://bucket[/prefix]> [options]

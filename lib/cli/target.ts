@@ -4,12 +4,12 @@
  *
  * @module
  */
-import { archiveLogPath } from "../archive.ts";
+import { archiveLogPath } from "../state/archive_log.ts";
 import { errorMessage, type ExitCodeValue, UsageError } from "../errors.ts";
-import type { ExecutionReporter } from "../execute.ts";
-import { formatBytes } from "../format.ts";
-import { defaultLogDir, type Output, redactUrl, RunLog } from "../log.ts";
-import type { ObjectStore } from "../remote.ts";
+import type { ExecutionReporter } from "../execute/live.ts";
+import { formatBytes } from "../report/format.ts";
+import { defaultLogDir, type Output, redactUrl, RunLog } from "../report/log.ts";
+import type { ObjectStore } from "../s3/store.ts";
 import {
   attentionLines,
   exitCodeOf,
@@ -17,12 +17,17 @@ import {
   jsonSummary,
   summaryLines,
   totalLine,
-} from "../report.ts";
-import { withProgress } from "../progress.ts";
-import { FileRegistry, type TargetRegistry } from "../registry.ts";
+} from "../report/summary.ts";
+import { withProgress } from "../report/progress.ts";
+import { FileRegistry, type TargetRegistry } from "../state/registry.ts";
 import { runTarget } from "../run_target.ts";
-import { type ConnectionOptions, createS3Client, effectiveEndpoint, S3Store } from "../s3_store.ts";
-import { formatS3Url, parseS3Url, type S3Location } from "../target.ts";
+import {
+  type ConnectionOptions,
+  createS3Client,
+  effectiveEndpoint,
+  S3Store,
+} from "../s3/aws_store.ts";
+import { formatS3Url, parseS3Url, type S3Location } from "../s3/location.ts";
 
 /** The commands built on {@linkcode runTarget}. */
 export type TargetCommand = "sync" | "moves" | "status";
@@ -54,6 +59,7 @@ import {
   parseCount,
   parseStorageClass,
 } from "./options.ts";
+import { withoutSlash } from "../fs.ts";
 
 /** Options every command understands. */
 export const COMMON_OPTIONS = {
@@ -99,7 +105,7 @@ export function parseTargetCommand(
   const [localDir, url] = positionals as [string, string];
   return {
     command,
-    localDir: localDir.length > 1 ? localDir.replace(/\/+$/, "") : localDir,
+    localDir: withoutSlash(localDir),
     location: parseS3Url(url),
     dryRun: values["dry-run"] ?? false,
     deleteRemote: values.delete ?? false,

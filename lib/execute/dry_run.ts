@@ -4,9 +4,9 @@
  *
  * @module
  */
-import { emptyOutcome, type ExecutionReporter, type Executor, type Outcome } from "./execute.ts";
-import { orderMoves } from "./move_order.ts";
-import { type Plan, TEMP_FOLDER } from "./plan.ts";
+import { emptyOutcome, type ExecutionReporter, type Executor, type Outcome } from "./live.ts";
+import { orderMoves } from "../plan/move_order.ts";
+import { type Plan, TEMP_FOLDER } from "../model.ts";
 
 /**
  * An executor that changes nothing: it reports every action of the plan as if it had

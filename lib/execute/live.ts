@@ -8,21 +8,24 @@
  */
 import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
-import { isArchivedError } from "./archive.ts";
-import { contentTypeOf } from "./content_type.ts";
-import { errorMessage } from "./errors.ts";
+import { describeCopyError, isArchivedError, s3ErrorText } from "../s3/errors.ts";
+import { contentTypeOf } from "../s3/content_type.ts";
+import { orderMoves } from "../plan/move_order.ts";
+import { runPool } from "../pool.ts";
+import { StoreUnreachableError } from "../s3/unreachable_guard.ts";
+import type { ObjectStore } from "../s3/store.ts";
 import {
   type DeferredMove,
   type DeleteAction,
+  type FileRecord,
+  type MoveStep,
   type Plan,
+  type StateRecorder,
   TEMP_FOLDER,
   type UploadAction,
-} from "./plan.ts";
-import { type MoveStep, orderMoves } from "./move_order.ts";
-import { runPool } from "./pool.ts";
-import { StoreUnreachableError } from "./unreachable_guard.ts";
-import type { ObjectStore } from "./remote.ts";
-import type { FileRecord, StateRecorder } from "./state.ts";
+} from "../model.ts";
+import { withSlash } from "../fs.ts";
+import { recordOf } from "../model.ts";
 
 /** An action that did not succeed. */
 export interface Failure {
@@ -130,17 +133,7 @@ export function emptyOutcome(): Outcome {
 }
 
 function recordFor(step: MoveStep): FileRecord | undefined {
-  if (!step.file) return undefined;
-  const { dev, ino, size, mtimeMs, btimeMs } = step.file;
-  return {
-    path: step.to,
-    dev,
-    ino,
-    size,
-    mtimeMs,
-    inS3: true,
-    ...(btimeMs === undefined ? {} : { btimeMs }),
-  };
+  return step.file ? recordOf(step.file, step.to, true) : undefined;
 }
 
 function tempRecordFor(step: MoveStep, source: MoveStep): FileRecord | undefined {
@@ -170,7 +163,7 @@ export class LiveExecutor implements Executor {
 
   async #verify(step: MoveStep): Promise<"same" | "differs" | "unknown"> {
     if (!step.etag || !/^"[0-9a-f]{32}"$/.test(step.etag) || !step.file) return "unknown";
-    const root = this.options.root.endsWith("/") ? this.options.root : this.options.root + "/";
+    const root = withSlash(this.options.root);
     try {
       const hash = createHash("md5");
       for await (const chunk of createReadStream(root + step.file.path)) hash.update(chunk);
@@ -232,7 +225,7 @@ export class LiveExecutor implements Executor {
               action: "move",
               key: step.to,
               message: `Copied "${step.from}" to "${step.to}" but could not delete the source: ${
-                errorMessage(error)
+                s3ErrorText(error)
               }`,
               kind: "error",
             });
@@ -352,7 +345,7 @@ export class LiveExecutor implements Executor {
             failures = await store.deleteMany([prefix + step.from]);
           } catch (error) {
             if (error instanceof StoreUnreachableError) throw error;
-            failures = [{ key: step.from, message: errorMessage(error) }];
+            failures = [{ key: step.from, message: s3ErrorText(error) }];
           }
           if (failures.length > 0) {
             this.#fail(outcome, {
@@ -384,7 +377,7 @@ export class LiveExecutor implements Executor {
 
   async #uploads(plan: Plan, outcome: Outcome): Promise<void> {
     const { recorder, root } = this.options;
-    const base = root.endsWith("/") ? root : root + "/";
+    const base = withSlash(root);
     let records: FileRecord[] = [];
     try {
       await this.#uploadAll(plan, {
@@ -452,7 +445,7 @@ export class LiveExecutor implements Executor {
           this.#fail(outcome, {
             action: "upload",
             key: action.key,
-            message: `Cannot upload "${action.file.path}": ${errorMessage(error)}`,
+            message: `Cannot upload "${action.file.path}": ${s3ErrorText(error)}`,
             kind: unreadable ? "unreadable" : "error",
           });
           return;
@@ -472,16 +465,7 @@ export class LiveExecutor implements Executor {
           after && after.size === action.file.size &&
           (after.mtime?.getTime() ?? 0) === action.file.mtimeMs
         ) {
-          const { dev, ino, size, mtimeMs, btimeMs } = action.file;
-          context.flush({
-            path: action.key,
-            dev,
-            ino,
-            size,
-            mtimeMs,
-            inS3: true,
-            ...(btimeMs === undefined ? {} : { btimeMs }),
-          });
+          context.flush(recordOf(action.file, action.key, true));
         }
       },
     });
@@ -503,7 +487,7 @@ export class LiveExecutor implements Executor {
           if (error instanceof StoreUnreachableError) throw error;
           failures = batch.map((action) => ({
             key: prefix + action.key,
-            message: errorMessage(error),
+            message: s3ErrorText(error),
           }));
         }
         const failed = new Map(failures.map((failure) => [failure.key, failure.message]));
@@ -524,19 +508,4 @@ export class LiveExecutor implements Executor {
       },
     });
   }
-}
-
-/** Explains a failed CopyObject in a sentence fragment. */
-export function describeCopyError(error: unknown): string {
-  const name = (error as { name?: string }).name ?? "";
-  if (
-    name === "PreconditionFailed" || (error as { $metadata?: { httpStatusCode?: number } })
-        .$metadata?.httpStatusCode === 412
-  ) {
-    return "the source object changed in S3 since it was listed; the next run will look again";
-  }
-  if (name === "NoSuchKey" || name === "NotFound") {
-    return "the source object no longer exists in S3";
-  }
-  return errorMessage(error);
 }

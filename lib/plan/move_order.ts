@@ -4,15 +4,7 @@
  *
  * @module
  */
-import type { MoveAction } from "./plan.ts";
-
-/** One step of an ordered move sequence. */
-export interface MoveStep extends MoveAction {
-  /** The step moves into or out of a temporary key, to break a cycle. */
-  viaTemp: boolean;
-  /** For the last step of a cycle, the key the object came from before the swap. */
-  originalFrom?: string;
-}
+import type { MoveAction, MoveStep } from "../model.ts";
 
 /**
  * Orders moves so that no move overwrites a key before that key's own object has been

@@ -4,131 +4,17 @@
  *
  * @module
  */
-import type { LocalFile } from "./scan.ts";
-import type { FileRecord } from "./state.ts";
-
-/** What the remote listing says about one key (relative to the prefix). */
-export interface RemoteEntry {
-  /** Size in bytes. */
-  size: number;
-  /** Last modification, ms since the epoch. */
-  lastModifiedMs: number;
-  /** ETag with quotes, if listed. */
-  etag?: string;
-  /** Storage class; undefined means STANDARD. */
-  storageClass?: string;
-  /** An archived object known (from HeadObject) to be restored, so it can be copied. */
-  restored?: boolean;
-}
-
-/** Storage classes whose objects must be restored before S3 copies them. */
-const NEEDS_RESTORE: ReadonlySet<string> = new Set(["GLACIER", "DEEP_ARCHIVE"]);
-
-/** Folder, under the prefix, that holds the temporary keys of swaps. */
-export const TEMP_FOLDER = ".s3-smart-sync-tmp/";
-
-/** A server-side move of an object from one key to another (copy, then delete). */
-export interface MoveAction {
-  /** Source key, relative to the prefix. */
-  from: string;
-  /** Destination key, relative to the prefix. */
-  to: string;
-  /** The local file now at `to`; undefined for a step into a temporary key. */
-  file?: LocalFile;
-  /** Size of the object. */
-  size: number;
-  /** ETag of the source as listed; the copy is made only if it still matches. */
-  etag?: string;
-  /** Storage class of the source, kept by the copy. */
-  storageClass?: string;
-  /** The destination already holds this object (a run died between copy and delete). */
-  copyDone: boolean;
-  /** Why the move was planned. */
-  reason: string;
-}
-
-/** Why a file is uploaded. */
-export type UploadReason = "new" | "changed" | "missing in S3" | "differs in S3";
-
-/** An upload of a local file. */
-export interface UploadAction {
-  /** Destination key, relative to the prefix. */
-  key: string;
-  /** The local file. */
-  file: LocalFile;
-  /** Why. */
-  reason: UploadReason;
-}
-
-/** A deletion of a key whose local file is gone (only with `--delete`). */
-export interface DeleteAction {
-  /** Key relative to the prefix. */
-  key: string;
-  /** Size of the object. */
-  size: number;
-  /** Why. */
-  reason: string;
-  /**
-   * A temporary key a run that died during a swap left behind: deleted whatever the
-   * options, never held and never counted by the delete guard.
-   */
-  temporary?: boolean;
-}
-
-/** A local file left out of the plan, and why. */
-export interface PlanSkip {
-  /** Local relative path. */
-  path: string;
-  /** Why. */
-  reason: string;
-}
-
-/**
- * A move that waits: its source is archived (GLACIER, DEEP_ARCHIVE, or an
- * Intelligent-Tiering archive tier) and must be restored before S3 can copy it, or it
- * waits for such a move to vacate its destination. Its new path is not uploaded and its
- * old key is not deleted meanwhile.
- */
-export interface DeferredMove {
-  /** The archived object's key, relative to the prefix. */
-  from: string;
-  /** Where it goes once restored. */
-  to: string;
-  /** Size of the object. */
-  size: number;
-  /** Storage class of the source. */
-  storageClass?: string;
-  /** Why it waits. */
-  reason: string;
-}
-
-/** The outcome of {@linkcode plan}. */
-export interface Plan {
-  /** Server-side moves, not yet ordered (see {@linkcode orderMoves}). */
-  moves: MoveAction[];
-  /** Uploads. */
-  uploads: UploadAction[];
-  /** Deletes. */
-  deletes: DeleteAction[];
-  /**
-   * State changes that need no S3 request and are written before anything else:
-   * adopted objects, changed inode numbers, local state recorded by `moves`, rows
-   * of vanished files and rows at keys that a move is about to overwrite.
-   */
-  record: { upsert: FileRecord[]; forget: string[] };
-  /** Files already in S3 as they are locally. */
-  unchanged: number;
-  /** Objects already in S3 that were adopted instead of uploaded. */
-  adopted: number;
-  /** Files whose inode changed at an unchanged path (remount, SMB/NFS). */
-  inodeUpdates: number;
-  /** Local files left out. */
-  skipped: PlanSkip[];
-  /** Moves that wait for a restore (see {@linkcode DeferredMove}). */
-  deferred: DeferredMove[];
-  /** Uploads held back because their key is the source of a deferred move. */
-  waiting: UploadAction[];
-}
+import {
+  type FileRecord,
+  type LocalFile,
+  type MoveAction,
+  type Plan,
+  recordOf,
+  type RemoteEntry,
+  TEMP_FOLDER,
+  type UploadReason,
+} from "../model.ts";
+import { ARCHIVE_CLASSES } from "../s3/archive.ts";
 
 /** Options of {@linkcode plan}. */
 export interface PlanOptions {
@@ -171,13 +57,6 @@ export interface PlanInput {
 export function matchesRemote(remote: RemoteEntry | undefined, file: LocalFile): boolean {
   return remote !== undefined && remote.size === file.size &&
     Math.floor(remote.lastModifiedMs / 1000) >= Math.floor(file.mtimeMs / 1000);
-}
-
-function recordOf(file: LocalFile, key: string, inS3: boolean): FileRecord {
-  const { dev, ino, size, mtimeMs, btimeMs } = file;
-  const record: FileRecord = { path: key, dev, ino, size, mtimeMs, inS3 };
-  if (btimeMs !== undefined) record.btimeMs = btimeMs;
-  return record;
 }
 
 function sameContent(record: FileRecord, file: LocalFile): boolean {
@@ -357,7 +236,7 @@ export function plan(input: PlanInput, options: PlanOptions): Plan {
     const waiting = new Map<MoveAction, string>();
     for (const move of result.moves) {
       const listedSource = remote.get(move.from);
-      if (move.storageClass && NEEDS_RESTORE.has(move.storageClass) && !listedSource?.restored) {
+      if (move.storageClass && ARCHIVE_CLASSES.has(move.storageClass) && !listedSource?.restored) {
         waiting.set(move, `source is in ${move.storageClass} and must be restored first`);
       }
     }

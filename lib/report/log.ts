@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { homeDir } from "./home.ts";
+import { homeDir } from "../fs.ts";
 
 /** Where the console output goes, and how much of it. */
 export interface OutputOptions {

@@ -4,9 +4,9 @@
  *
  * @module
  */
-import type { ExecutionReporter } from "./execute.ts";
+import type { ExecutionReporter } from "../execute/live.ts";
 import { formatBytes } from "./format.ts";
-import type { Plan } from "./plan.ts";
+import { type Plan } from "../model.ts";
 
 const encoder = new TextEncoder();
 

@@ -3,7 +3,7 @@
  *
  * @module
  */
-import type { MoveAction } from "./plan.ts";
+import { type MoveAction } from "../model.ts";
 
 /** Moves of many files between two folders, shown to the user as one folder rename. */
 export interface FolderRename {

@@ -3,10 +3,10 @@
  *
  * @module
  */
-import { ExitCode, type ExitCodeValue } from "./errors.ts";
+import { ExitCode, type ExitCodeValue } from "../errors.ts";
 import { formatBytes, formatCount, formatDuration } from "./format.ts";
 import { summariseRenames } from "./renames.ts";
-import type { TargetReport } from "./run_target.ts";
+import type { TargetReport } from "../run_target.ts";
 
 /** The `--json` object printed when a command ends. */
 export interface JsonSummary {

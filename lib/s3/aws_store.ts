@@ -31,7 +31,9 @@ import type {
   RestoreOptions,
   RestoreOutcome,
   UploadOptions,
-} from "./remote.ts";
+} from "./store.ts";
+import { deleteErrorText, isNotFound, restoreOutcomeOfError, s3ErrorText } from "./errors.ts";
+import { partSizeFor } from "./parts.ts";
 
 /** How to reach S3. Unset fields fall back to the AWS SDK's defaults and environment. */
 export interface ConnectionOptions {
@@ -168,12 +170,6 @@ export function decodeKey(key: string): string {
 /** Encodes a CopySource: bucket and each key segment URL-encoded. */
 export function copySource(bucket: string, key: string): string {
   return `${encodeURIComponent(bucket)}/${key.split("/").map(encodeURIComponent).join("/")}`;
-}
-
-/** Part size for a multipart upload of `size` bytes: at least `minimum`, at most 10,000 parts. */
-export function partSizeFor(size: number, minimum: number): number {
-  const needed = Math.ceil(size / 10_000);
-  return needed > minimum ? Math.ceil(needed / MiB) * MiB : minimum;
 }
 
 /**
@@ -348,9 +344,7 @@ export class S3Store implements ObjectStore {
         etag: result.ETag,
       };
     } catch (error) {
-      const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata
-        ?.httpStatusCode;
-      if ((error as Error).name === "NotFound" || status === 404) return undefined;
+      if (isNotFound(error)) return undefined;
       throw error;
     }
   }
@@ -370,9 +364,8 @@ export class S3Store implements ObjectStore {
       // 202: a new restore; 200: already restored, its expiry was extended.
       return result.$metadata.httpStatusCode === 200 ? "already restored" : "started";
     } catch (error) {
-      const name = (error as Error).name;
-      if (name === "RestoreAlreadyInProgress") return "in progress";
-      if (name === "ObjectAlreadyInActiveTierError") return "not archived";
+      const outcome = restoreOutcomeOfError(error);
+      if (outcome) return outcome;
       throw error;
     }
   }
@@ -387,7 +380,7 @@ export class S3Store implements ObjectStore {
       try {
         await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: key }));
       } catch (error) {
-        failures.push({ key, message: `${(error as Error).name}: ${(error as Error).message}` });
+        failures.push({ key, message: s3ErrorText(error) });
       }
     }
     if (batch.length === 0) return failures;
@@ -399,7 +392,7 @@ export class S3Store implements ObjectStore {
     );
     return failures.concat((result.Errors ?? []).map((error) => ({
       key: error.Key ?? "",
-      message: `${error.Code ?? "Error"}: ${error.Message ?? "unknown error"}`,
+      message: deleteErrorText(error),
     })));
   }
 }

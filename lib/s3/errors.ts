@@ -1,18 +1,103 @@
 /**
- * Turns AWS SDK errors into errors that say what failed and what to do, with the
- * exit code they deserve.
+ * What S3's errors mean, in one place: their codes and statuses (not found, changed,
+ * archived, restore under way, unreachable), sentences for the user that also read well
+ * when the server sends no message, and the exit code a failed listing deserves.
  *
  * @module
  */
-import { errorMessage, OperationError, UsageError } from "./errors.ts";
-import { redactUrl } from "./log.ts";
+import { errorMessage, OperationError, UsageError } from "../errors.ts";
+import { redactUrl } from "../report/log.ts";
 
+/** The fields the AWS SDK (and Node's network layer) put on the errors it throws. */
 interface SdkError {
   name?: string;
   code?: string;
+  Code?: string;
   message?: string;
   $metadata?: { httpStatusCode?: number };
   cause?: unknown;
+}
+
+/** The HTTP status of an S3 error answer, if it came from one. */
+export function statusOf(error: unknown): number | undefined {
+  return (error as SdkError)?.$metadata?.httpStatusCode;
+}
+
+/** The S3 error code of an error (`NoSuchKey`, `PreconditionFailed`…), or "". */
+export function codeOf(error: unknown): string {
+  const sdk = error as SdkError;
+  return sdk?.Code ?? sdk?.name ?? "";
+}
+
+/**
+ * An S3 error as a sentence fragment: its code and message, or its code and HTTP status
+ * when the server sent no message (Ceph RGW sends an empty `<Message>`).
+ *
+ * @example
+ * ```ts
+ * s3ErrorText({ name: "NoSuchKey", message: "", $metadata: { httpStatusCode: 404 } });
+ * // "NoSuchKey (HTTP 404)"
+ * ```
+ */
+export function s3ErrorText(error: unknown): string {
+  const code = codeOf(error);
+  const message = errorMessage(error).trim();
+  const status = statusOf(error);
+  if (message === "" || message === code || message === "UnknownError") {
+    return `${code || "Error"}${status ? ` (HTTP ${status})` : ""}`;
+  }
+  return code && !message.startsWith(code) ? `${code}: ${message}` : message;
+}
+
+/** One key's failure in a DeleteObjects answer, as a sentence fragment. */
+export function deleteErrorText(error: { Code?: string; Message?: string }): string {
+  const code = error.Code ?? "Error";
+  return error.Message ? `${code}: ${error.Message}` : code;
+}
+
+/** True when S3 says that the object (or its version) is not there. */
+export function isNotFound(error: unknown): boolean {
+  const code = codeOf(error);
+  return code === "NotFound" || code === "NoSuchKey" || statusOf(error) === 404;
+}
+
+/** True when S3 refused a conditional request because the object changed (412). */
+export function isPreconditionFailed(error: unknown): boolean {
+  return codeOf(error) === "PreconditionFailed" || statusOf(error) === 412;
+}
+
+/** S3 error codes that mean "this object is archived; restore it first". */
+export const ARCHIVED_ERRORS: ReadonlySet<string> = new Set([
+  "InvalidObjectState",
+  "ObjectNotInActiveTierError",
+]);
+
+/** True when an error from CopyObject or GetObject says that the source is archived. */
+export function isArchivedError(error: unknown): boolean {
+  const { name, Code } = error as SdkError;
+  return ARCHIVED_ERRORS.has(name ?? "") || ARCHIVED_ERRORS.has(Code ?? "");
+}
+
+/**
+ * What a RestoreObject error means when it is not a failure: a restore already under
+ * way, or an object that needs none. Undefined for real failures.
+ */
+export function restoreOutcomeOfError(
+  error: unknown,
+): "in progress" | "not archived" | undefined {
+  const code = codeOf(error);
+  if (code === "RestoreAlreadyInProgress") return "in progress";
+  if (code === "ObjectAlreadyInActiveTierError") return "not archived";
+  return undefined;
+}
+
+/** Explains a failed CopyObject in a sentence fragment. */
+export function describeCopyError(error: unknown): string {
+  if (isPreconditionFailed(error)) {
+    return "the source object changed in S3 since it was listed; the next run will look again";
+  }
+  if (isNotFound(error)) return "the source object no longer exists in S3";
+  return s3ErrorText(error);
 }
 
 const CREDENTIAL_ERRORS = new Set([
@@ -83,18 +168,18 @@ export function explainS3Error(
   if (CREDENTIAL_ERRORS.has(name) || /Could not load credentials/i.test(sdk.message ?? "")) {
     return new UsageError(
       `S3 rejected the credentials (${name || "no credentials"}): ${
-        errorMessage(error)
+        s3ErrorText(error)
       }. Set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or choose a profile with --profile.`,
     );
   }
-  if (name === "AccessDenied" || sdk.$metadata?.httpStatusCode === 403) {
+  if (name === "AccessDenied" || statusOf(error) === 403) {
     return new UsageError(
       `Access to bucket "${context.bucket}"${where} was denied. The credentials need s3:ListBucket, s3:GetObject, s3:PutObject and s3:DeleteObject on it.`,
     );
   }
   if (name === "PermanentRedirect" || name === "AuthorizationHeaderMalformed") {
     return new UsageError(
-      `Bucket "${context.bucket}" is in another region: ${errorMessage(error)}. Pass --region.`,
+      `Bucket "${context.bucket}" is in another region: ${s3ErrorText(error)}. Pass --region.`,
     );
   }
   const network = networkCode(error);
@@ -106,6 +191,6 @@ export function explainS3Error(
     );
   }
   return new OperationError(
-    `S3 request failed${where}: ${name ? name + ": " : ""}${errorMessage(error)}`,
+    `S3 request failed${where}: ${s3ErrorText(error)}`,
   );
 }

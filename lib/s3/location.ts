@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { UsageError } from "./errors.ts";
+import { UsageError } from "../errors.ts";
 
 /** Where a local directory is mirrored: a bucket and a key prefix. */
 export interface S3Location {

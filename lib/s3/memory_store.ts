@@ -13,7 +13,7 @@ import type {
   RemoteObject,
   RestoreOutcome,
   UploadOptions,
-} from "../lib/remote.ts";
+} from "./store.ts";
 
 /** What the store keeps per key. */
 export interface StoredObject {

@@ -21,7 +21,8 @@ import {
   type Tag,
   UploadPartCopyCommand,
 } from "@aws-sdk/client-s3";
-import { runPool } from "./pool.ts";
+import { runPool } from "../pool.ts";
+import { partSizeFor } from "./parts.ts";
 
 const MiB = 1024 * 1024;
 const GiB = 1024 * MiB;
@@ -116,11 +117,10 @@ export function createMultipartInput(
 
 /** Byte ranges (`bytes=a-b`) of the parts of an object of `size` bytes. */
 export function partRanges(size: number, partSize: number): string[] {
-  const needed = Math.ceil(size / 10_000);
-  const size10k = needed > partSize ? Math.ceil(needed / MiB) * MiB : partSize;
+  const part = partSizeFor(size, partSize);
   const ranges: string[] = [];
-  for (let start = 0; start < size; start += size10k) {
-    ranges.push(`bytes=${start}-${Math.min(size, start + size10k) - 1}`);
+  for (let start = 0; start < size; start += part) {
+    ranges.push(`bytes=${start}-${Math.min(size, start + part) - 1}`);
   }
   return ranges;
 }

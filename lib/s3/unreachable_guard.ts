@@ -4,9 +4,9 @@
  *
  * @module
  */
-import { errorMessage, OperationError } from "./errors.ts";
-import type { ObjectStore } from "./remote.ts";
-import { isNetworkError } from "./s3_errors.ts";
+import { errorMessage, OperationError } from "../errors.ts";
+import type { ObjectStore } from "./store.ts";
+import { isNetworkError } from "./errors.ts";
 
 /** Thrown by every call once the store has been found unreachable. */
 export class StoreUnreachableError extends OperationError {

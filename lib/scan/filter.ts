@@ -5,9 +5,7 @@
  *
  * @module
  */
-
-/** Name of the state database, kept in the root of each synced directory. */
-export const STATE_DB_NAME = ".s3-smart-sync.db";
+import { STATE_DB_NAME } from "../model.ts";
 
 /**
  * Patterns that are always excluded: the state DB, its SQLite side files (-wal, -shm,

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { type PackedScan, unpackScan } from "./scan_pack.ts";
+import { type PackedScan, unpackScan } from "./pack.ts";
 import { scan, type ScanResult } from "./scan.ts";
 
 type Reply = { ok: true; packed: PackedScan } | { ok: false; name: string; message: string };
@@ -26,7 +26,7 @@ type Reply = { ok: true; packed: PackedScan } | { ok: false; name: string; messa
 export function startScan(root: string): PendingScan {
   let worker: Worker;
   try {
-    worker = new Worker(new URL("./scan_worker.ts", import.meta.url), { type: "module" });
+    worker = new Worker(new URL("./worker.ts", import.meta.url), { type: "module" });
   } catch {
     return Object.assign(() => Promise.resolve(scan(root)), { cancel() {} });
   }

@@ -3,7 +3,8 @@
  *
  * @module
  */
-import type { LocalFile, ScanResult, SkippedEntry } from "./scan.ts";
+import type { ScanResult } from "./scan.ts";
+import { type LocalFile, type SkippedEntry } from "../model.ts";
 
 const FIELDS = 5;
 

@@ -4,36 +4,8 @@
  *
  * @module
  */
-import { exists } from "./fs.ts";
-
-/** A regular file found by {@linkcode scan}. */
-export interface LocalFile {
-  /** Path relative to the scanned root, with "/" separators, as named on disk. */
-  path: string;
-  /** Device number of the file system holding the file. */
-  dev: number;
-  /** Inode number. */
-  ino: number;
-  /** Size in bytes. */
-  size: number;
-  /** Last modification time in milliseconds since the epoch. */
-  mtimeMs: number;
-  /**
-   * Creation (birth) time in ms, where the file system keeps one (ext4, btrfs, APFS):
-   * a file that reuses a deleted file's inode has a new one.
-   */
-  btimeMs?: number;
-}
-
-/** Something the scan saw but did not return as a file, and why. */
-export interface SkippedEntry {
-  /** Path relative to the root. */
-  path: string;
-  /** What kind of entry it was. */
-  kind: "symlink" | "special" | "unreadable" | "invalid name" | "vanished";
-  /** A sentence for the user. */
-  reason: string;
-}
+import { type LocalFile, type SkippedEntry } from "../model.ts";
+import { exists, withSlash } from "../fs.ts";
 
 /** What {@linkcode scan} found. */
 export interface ScanResult {
@@ -63,7 +35,7 @@ export interface ScanResult {
  * ```
  */
 export function scan(root: string): ScanResult {
-  const base = root.endsWith("/") ? root : root + "/";
+  const base = withSlash(root);
   const rootInfo = Deno.statSync(root);
   const files: LocalFile[] = [];
   const skipped: SkippedEntry[] = [];

@@ -6,7 +6,7 @@
  * @module
  */
 /// <reference lib="deno.worker" />
-import { packScan } from "./scan_pack.ts";
+import { packScan } from "./pack.ts";
 import { scan } from "./scan.ts";
 
 self.onmessage = (event: MessageEvent<{ root: string }>) => {

@@ -6,10 +6,11 @@
  *
  * @module
  */
-import { type DeferredRecord, readArchiveLog } from "./archive.ts";
-import { exists } from "./fs.ts";
+import { readArchiveLog } from "./archive_log.ts";
+import { exists } from "../fs.ts";
 import type { RegisteredTarget, TargetRegistry } from "./registry.ts";
-import { statePathOf, StateStore } from "./state.ts";
+import { statePathOf, StateStore } from "./store.ts";
+import { type DeferredRecord } from "../model.ts";
 
 /** The deferred moves of one target. */
 export interface DeferredGroup extends RegisteredTarget {

@@ -6,9 +6,9 @@
  * @module
  */
 import { createHash } from "node:crypto";
-import { OperationError } from "./errors.ts";
-import { STATE_DB_NAME } from "./filter.ts";
-import type { TargetKey } from "./state.ts";
+import { OperationError } from "../errors.ts";
+import { STATE_DB_NAME, type TargetKey } from "../model.ts";
+import { withSlash } from "../fs.ts";
 
 /** A held lock; release it with {@linkcode RunLock.release}. */
 export interface RunLock {
@@ -24,7 +24,7 @@ export interface RunLock {
 export function lockPath(localDir: string, target: TargetKey): string {
   const id = createHash("sha256").update(`${target.endpoint}\n${target.bucket}\n${target.prefix}`)
     .digest("hex").slice(0, 12);
-  return `${localDir.replace(/\/+$/, "")}/${STATE_DB_NAME}.lock-${id}`;
+  return `${withSlash(localDir)}${STATE_DB_NAME}.lock-${id}`;
 }
 
 /**

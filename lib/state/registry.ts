@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { homeDir } from "./home.ts";
+import { homeDir } from "../fs.ts";
 
 /** One synced target: a local directory, its state DB, and where it is mirrored. */
 export interface RegisteredTarget {

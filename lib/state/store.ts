@@ -4,65 +4,17 @@
  *
  * @module
  */
-import { exists } from "./fs.ts";
 import { DatabaseSync, type StatementSync } from "node:sqlite";
-import type { DeferredRecord } from "./archive.ts";
-import { STATE_DB_NAME } from "./filter.ts";
-import type { DeferredMove } from "./plan.ts";
-
-/** Identifies one mirror of a directory: S3 endpoint, bucket and key prefix. */
-export interface TargetKey {
-  /** Endpoint URL, or "" for AWS itself. */
-  endpoint: string;
-  /** Bucket name. */
-  bucket: string;
-  /** Key prefix, empty or ending in "/". */
-  prefix: string;
-}
-
-/**
- * What was recorded about a file. `inS3` is true when the object at the file's key is
- * known to hold exactly this content: we uploaded, moved or adopted it. When false,
- * the row only remembers what the local file looked like (written by `moves`, whose
- * uploads are done by another tool), so that its renames can still be recognised.
- */
-export interface FileRecord {
-  /** Key relative to the prefix: the local relative path, as named on disk. */
-  path: string;
-  /** Device number. */
-  dev: number;
-  /** Inode number. */
-  ino: number;
-  /** Size in bytes. */
-  size: number;
-  /** Modification time, ms since the epoch. */
-  mtimeMs: number;
-  /** Whether the object at this key is known to hold this content. */
-  inS3: boolean;
-  /** Birth time in ms, where the file system keeps one. */
-  btimeMs?: number;
-}
-
-/** A change to the recorded rows, applied in one transaction. */
-export interface StateChange {
-  /** Rows to insert or replace. */
-  upsert?: readonly FileRecord[];
-  /** Paths whose rows are removed. */
-  forget?: readonly string[];
-}
-
-/** Writes changes to the state of one target. Dry runs use {@linkcode NullRecorder}. */
-export interface StateRecorder {
-  /** Applies a change in one transaction. */
-  apply(change: StateChange): void;
-  /**
-   * Notes (before it starts) or clears (once it is complete) a multipart upload to a
-   * full key, committed at once: the next run aborts the uploads a dead run left open.
-   */
-  multipart?(key: string, state: "started" | "done"): void;
-  /** How many rows were written so far. */
-  readonly writes: number;
-}
+import {
+  type DeferredMove,
+  type DeferredRecord,
+  type FileRecord,
+  STATE_DB_NAME,
+  type StateChange,
+  type StateRecorder,
+  type TargetKey,
+} from "../model.ts";
+import { exists, withSlash } from "../fs.ts";
 
 /** A recorder that writes nothing: used by dry runs and `status`. */
 export class NullRecorder implements StateRecorder {
@@ -74,7 +26,7 @@ export class NullRecorder implements StateRecorder {
 
 /** Path of the state DB kept in the root of a synced directory. */
 export function statePathOf(localDir: string): string {
-  return `${localDir.replace(/\/+$/, "")}/${STATE_DB_NAME}`;
+  return `${withSlash(localDir)}${STATE_DB_NAME}`;
 }
 
 /** Schema migrations; `PRAGMA user_version` holds how many have been applied. */

@@ -4,9 +4,9 @@
  *
  * @module
  */
-import { OperationError } from "./errors.ts";
-import { ALWAYS_EXCLUDED } from "./filter.ts";
-import { formatS3Url, type S3Location } from "./target.ts";
+import { OperationError } from "../../errors.ts";
+import { ALWAYS_EXCLUDED } from "../../scan/filter.ts";
+import { formatS3Url, type S3Location } from "../../s3/location.ts";
 
 /** Patterns that keep the state DB, its side files and its locks away from `aws s3 sync`. */
 export const AWS_STATE_EXCLUDES: readonly string[] = ALWAYS_EXCLUDED;

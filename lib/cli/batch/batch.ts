@@ -4,24 +4,24 @@
  *
  * @module
  */
-import { AWS_MISSING, systemAws } from "../aws_cli.ts";
-import { defaultConfigPath, readConfig } from "../config.ts";
-import { ExitCode, UsageError } from "../errors.ts";
-import { formatCount, formatDuration } from "../format.ts";
-import { defaultLogDir, redactUrl, RunLog } from "../log.ts";
-import { effectiveEndpoint } from "../s3_store.ts";
-import { table, targetJson, type TargetResult, worst } from "./batch_report.ts";
-import { type BatchDeps, type BatchRunOptions, runBatchTarget } from "./batch_target.ts";
-import { type CommandResult, defaultDeps } from "./target_command.ts";
+import { AWS_MISSING, systemAws } from "./aws_cli.ts";
+import { defaultConfigPath, readConfig } from "./config.ts";
+import { ExitCode, UsageError } from "../../errors.ts";
+import { formatCount, formatDuration } from "../../report/format.ts";
+import { defaultLogDir, redactUrl, RunLog } from "../../report/log.ts";
+import { effectiveEndpoint } from "../../s3/aws_store.ts";
+import { table, targetJson, type TargetResult, worst } from "./report.ts";
+import { type BatchDeps, type BatchRunOptions, runBatchTarget } from "./target.ts";
+import { type CommandResult, defaultDeps } from "../target.ts";
 import {
   BASE_OPTIONS,
   parseCommandArgs,
   parseConnection,
   parseCount,
   parseStorageClass,
-} from "./options.ts";
+} from "../options.ts";
 
-export type { BatchDeps } from "./batch_target.ts";
+export type { BatchDeps } from "./target.ts";
 
 /** Help text of `batch`. */
 export const BATCH_HELP = `Usage: s3-smart-sync batch [--config FILE] [options]

@@ -5,9 +5,9 @@
  *
  * @module
  */
-import { UsageError } from "./errors.ts";
-import { homeDir } from "./home.ts";
-import { bucketNameProblem, formatS3Url, parseS3Url, type S3Location } from "./target.ts";
+import { UsageError } from "../../errors.ts";
+import { homeDir, withoutSlash } from "../../fs.ts";
+import { bucketNameProblem, formatS3Url, parseS3Url, type S3Location } from "../../s3/location.ts";
 
 /** Name of the config file in the home folder. */
 export const CONFIG_NAME = ".s3-smart-sync.conf";
@@ -153,7 +153,7 @@ function parseLine(
   if (!expanded.startsWith("/")) {
     return `local path "${rawPath}" is not absolute; write the full path, e.g. /volume1/photos`;
   }
-  const localPath = expanded.length > 1 ? expanded.replace(/\/+$/, "") : expanded;
+  const localPath = withoutSlash(expanded);
   const pathProblem = checkPath(localPath);
   if (pathProblem) return pathProblem;
   const location = parseS3Url(`s3://${bucket}/${prefix}`);

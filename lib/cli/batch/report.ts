@@ -4,11 +4,11 @@
  *
  * @module
  */
-import type { BatchTarget } from "../config.ts";
-import { ExitCode, type ExitCodeValue } from "../errors.ts";
-import { formatCount, formatDuration } from "../format.ts";
-import type { JsonSummary } from "../report.ts";
-import { formatS3Url } from "../target.ts";
+import type { BatchTarget } from "./config.ts";
+import { ExitCode, type ExitCodeValue } from "../../errors.ts";
+import { formatCount, formatDuration } from "../../report/format.ts";
+import type { JsonSummary } from "../../report/summary.ts";
+import { formatS3Url } from "../../s3/location.ts";
 
 /** What the aws step of a target did. */
 export interface AwsResult {

@@ -6,21 +6,21 @@
  *
  * @module
  */
-import { archiveLogPath } from "../archive.ts";
-import { type AwsRunner, awsSyncArgs, formatCommandLine, runAwsSync } from "../aws_cli.ts";
-import type { BatchTarget } from "../config.ts";
-import { DeleteRefusedError, errorMessage, ExitCode } from "../errors.ts";
-import type { ExecutionReporter } from "../execute.ts";
-import { exists } from "../fs.ts";
-import { localDirProblem } from "../local_dir.ts";
-import { type Output, redactUrl } from "../log.ts";
-import { exitCodeOf, type JsonSummary, jsonSummary, summaryLines } from "../report.ts";
-import { runTarget, type TargetReport, type TargetRunOptions } from "../run_target.ts";
-import { type ConnectionOptions, effectiveEndpoint } from "../s3_store.ts";
-import { statePathOf, StateStore } from "../state.ts";
-import { formatS3Url } from "../target.ts";
-import { type AwsResult, type TargetResult, worst } from "./batch_report.ts";
-import type { TargetCommandDeps } from "./target_command.ts";
+import { archiveLogPath } from "../../state/archive_log.ts";
+import { type AwsRunner, awsSyncArgs, formatCommandLine, runAwsSync } from "./aws_cli.ts";
+import type { BatchTarget } from "./config.ts";
+import { DeleteRefusedError, errorMessage, ExitCode } from "../../errors.ts";
+import type { ExecutionReporter } from "../../execute/live.ts";
+import { exists } from "../../fs.ts";
+import { localDirProblem } from "../../scan/local_dir.ts";
+import { type Output, redactUrl } from "../../report/log.ts";
+import { exitCodeOf, type JsonSummary, jsonSummary, summaryLines } from "../../report/summary.ts";
+import { runTarget, type TargetReport, type TargetRunOptions } from "../../run_target.ts";
+import { type ConnectionOptions, effectiveEndpoint } from "../../s3/aws_store.ts";
+import { statePathOf, StateStore } from "../../state/store.ts";
+import { formatS3Url } from "../../s3/location.ts";
+import { type AwsResult, type TargetResult, worst } from "./report.ts";
+import type { TargetCommandDeps } from "../target.ts";
 
 /** The options of a `batch` run that each target uses. */
 export interface BatchRunOptions {
