@@ -11,7 +11,10 @@
  *
  * @example
  * ```ts
- * await runPool(keys, { concurrency: 8, worker: (key) => store.copy(key, "new/" + key) });
+ * await runPool([30, 10, 20], {
+ *   concurrency: 2,
+ *   worker: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+ * });
  * ```
  */
 export async function runPool<T>(

@@ -127,10 +127,15 @@ export interface TargetReport {
  *
  * @example
  * ```ts
- * const report = await runTarget(
- *   { localDir: "/volume1/photos", location: { bucket: "b", prefix: "" }, endpoint: "", mode: "sync" },
- *   { store },
- * );
+ * import { MemoryStore } from "./s3/memory_store.ts";
+ *
+ * const report = await runTarget({
+ *   localDir: "/volume1/photos",
+ *   location: { bucket: "b", prefix: "" },
+ *   endpoint: "",
+ *   mode: "sync",
+ * }, { store: new MemoryStore() });
+ * console.log(report.outcome.uploads.length);
  * ```
  */
 export async function runTarget(

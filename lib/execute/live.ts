@@ -152,8 +152,29 @@ function tempRecordFor(step: MoveStep, source: MoveStep): FileRecord | undefined
  *
  * @example
  * ```ts
- * const executor = new LiveExecutor({ store, recorder, prefix: "photos/", root, concurrency: 10 });
- * const outcome = await executor.execute(plan);
+ * import { MemoryStore } from "../s3/memory_store.ts";
+ * import { NullRecorder } from "../state/store.ts";
+ *
+ * const executor = new LiveExecutor({
+ *   store: new MemoryStore(),
+ *   recorder: new NullRecorder(),
+ *   prefix: "photos/",
+ *   root: "/volume1/photos",
+ *   concurrency: 10,
+ * });
+ * const outcome = await executor.execute({
+ *   moves: [],
+ *   uploads: [],
+ *   deletes: [],
+ *   record: { upsert: [], forget: [] },
+ *   unchanged: 0,
+ *   adopted: 0,
+ *   inodeUpdates: 0,
+ *   skipped: [],
+ *   deferred: [],
+ *   waiting: [],
+ * });
+ * console.log(outcome.moves.length);
  * ```
  */
 export class LiveExecutor implements Executor {

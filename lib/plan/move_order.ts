@@ -14,7 +14,8 @@ import type { MoveAction, MoveStep } from "../model.ts";
  *
  * @example
  * ```ts
- * orderMoves([{ from: "a", to: "b", ... }, { from: "b", to: "a", ... }], () => "tmp/1");
+ * const move = (from: string, to: string) => ({ from, to, size: 1, copyDone: false, reason: "renamed" });
+ * orderMoves([move("a", "b"), move("b", "a")], () => "tmp/1");
  * // [[a→tmp/1, b→a, tmp/1→b]]
  * ```
  */

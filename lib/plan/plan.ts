@@ -80,8 +80,13 @@ function sameContent(record: FileRecord, file: LocalFile): boolean {
  *
  * @example
  * ```ts
- * const result = plan({ previous, local: files, remote }, { mode: "sync", deleteRemote: true });
- * console.log(result.moves.length, result.uploads.length);
+ * const previous = new Map([
+ *   ["a.jpg", { path: "a.jpg", dev: 1, ino: 7, size: 5, mtimeMs: 1e12, inS3: true }],
+ * ]);
+ * const local = [{ path: "b.jpg", dev: 1, ino: 7, size: 5, mtimeMs: 1e12 }];
+ * const remote = new Map([["a.jpg", { size: 5, lastModifiedMs: 1e12, etag: '"e1"' }]]);
+ * const result = plan({ previous, local, remote }, { mode: "sync", deleteRemote: true });
+ * console.log(result.moves); // [{ from: "a.jpg", to: "b.jpg", reason: "renamed", … }]
  * ```
  */
 export function plan(input: PlanInput, options: PlanOptions): Plan {

@@ -31,8 +31,8 @@ export interface RenameSummary {
  *
  * @example
  * ```ts
- * summariseRenames([{ from: "2023/a.jpg", to: "old/2023/a.jpg", ... }]);
- * // folders: [{ from: "2023/", to: "old/2023/", files: 1, ... }]
+ * summariseRenames([{ from: "2023/a.jpg", to: "old/2023/a.jpg", size: 10 }]);
+ * // folders: [{ from: "2023/", to: "old/2023/", files: 1, bytes: 10 }], files: []
  * ```
  */
 export function summariseRenames(

@@ -150,7 +150,11 @@ export function isNetworkError(error: unknown): boolean {
  *
  * @example
  * ```ts
- * try { await list(); } catch (error) { throw explainS3Error(error, { bucket: "b", endpoint }); }
+ * const error = Object.assign(new Error("The specified bucket does not exist"), {
+ *   name: "NoSuchBucket",
+ * });
+ * explainS3Error(error, { bucket: "backup" }).message;
+ * // 'Bucket "backup" does not exist. Create it, or check the bucket name and --endpoint-url.'
  * ```
  */
 export function explainS3Error(

@@ -20,7 +20,9 @@ export class StoreUnreachableError extends OperationError {
  *
  * @example
  * ```ts
- * const store = guardUnreachable(new S3Store(client, "bucket"), { threshold: 3 });
+ * import { MemoryStore } from "./memory_store.ts";
+ *
+ * const store = guardUnreachable(new MemoryStore(), { threshold: 3 });
  * ```
  */
 export function guardUnreachable(

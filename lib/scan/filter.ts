@@ -82,7 +82,9 @@ export function excluder(patterns: readonly string[]): PathFilter {
  *
  * @example
  * ```ts
+ * const files = [{ path: "a.jpg" }, { path: "b/c.tmp" }];
  * const { kept } = filter(files, { isExcluded: excluder(["*.tmp"]), pathOf: (file) => file.path });
+ * // kept: [{ path: "a.jpg" }]
  * ```
  */
 export function filter<T>(

@@ -19,8 +19,9 @@ type Reply = { ok: true; packed: PackedScan } | { ok: false; name: string; messa
  * @example
  * ```ts
  * const pending = startScan("/volume1/photos");
- * const remote = await listBucket(); // meanwhile
+ * // … meanwhile, load the state and list the bucket …
  * const { files } = await pending();
+ * console.log(files.length);
  * ```
  */
 export function startScan(root: string): PendingScan {

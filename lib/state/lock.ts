@@ -35,7 +35,11 @@ export function lockPath(localDir: string, target: TargetKey): string {
  * @example
  * ```ts
  * const lock = acquireLock("/volume1/photos", { endpoint: "", bucket: "b", prefix: "" });
- * try { ... } finally { lock.release(); }
+ * try {
+ *   // sync the target
+ * } finally {
+ *   lock.release();
+ * }
  * ```
  */
 export function acquireLock(localDir: string, target: TargetKey): RunLock {
