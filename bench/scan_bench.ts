@@ -8,7 +8,7 @@
  *    writes nothing to the state DB, and finishes within 3× that `find` time plus the
  *    listing.
  *
- * The S3 side is an in-memory store (bench/memory_store.ts), so the listing time is the
+ * The S3 side is an in-memory store (lib/s3/memory_store.ts), so the listing time is the
  * client-side cost of consuming 200 pages, not network time. Misses print FAIL; the
  * exit code stays 0 (benchmarks report, they do not fail CI).
  *
@@ -17,13 +17,14 @@
  *
  * @module
  */
-import { excluder, filter } from "../lib/filter.ts";
-import { plan, type RemoteEntry } from "../lib/plan.ts";
+import { excluder, filter } from "../lib/scan/filter.ts";
+import { plan } from "../lib/plan/plan.ts";
 import { runTarget, type TargetRunOptions } from "../lib/run_target.ts";
-import { scan } from "../lib/scan.ts";
-import { type FileRecord, StateStore } from "../lib/state.ts";
-import { MemoryStore, requestDelta } from "./memory_store.ts";
+import { scan } from "../lib/scan/scan.ts";
+import { StateStore } from "../lib/state/store.ts";
+import { MemoryStore, requestDelta } from "../lib/s3/memory_store.ts";
 import { buildTree, fileCount, removeTree, type TreeShape } from "./tree.ts";
+import { type FileRecord, type RemoteEntry } from "../lib/model.ts";
 
 const SCAN_GOAL = 2.5;
 const NO_CHANGE_GOAL = 3;

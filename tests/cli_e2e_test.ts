@@ -18,10 +18,32 @@ Deno.test("main.ts prints help and version, and rejects bad usage with exit code
     assert.equal(help.code, 0);
     assert.match(help.stdout, /s3-smart-sync sync +<local_dir> <s3:\/\/bucket\[\/prefix\]>/);
     for (const command of ["sync", "moves", "status"]) {
-      const commandHelp = await runCli([command, "--help"], { home });
-      assert.equal(commandHelp.code, 0, command);
-      assert.match(commandHelp.stdout, new RegExp(`Usage: s3-smart-sync ${command} <local_dir>`));
-      assert.match(commandHelp.stdout, /--exclude PATTERN/);
+      for (const args of [[command, "--help"], ["help", command]]) {
+        const commandHelp = await runCli(args, { home });
+        assert.equal(commandHelp.code, 0, command);
+        assert.match(commandHelp.stdout, new RegExp(`Usage: s3-smart-sync ${command} <local_dir>`));
+        assert.match(commandHelp.stdout, /--exclude PATTERN/);
+        assert.match(commandHelp.stdout, /Examples:\n  s3-smart-sync /);
+        assert.match(commandHelp.stdout, /Exit codes:\n  0 /);
+      }
+    }
+    // Each command's help lists only the options it takes.
+    const optionsOf = async (command: string) =>
+      (await runCli([command, "--help"], { home })).stdout.match(/^ +(?:-\w, )?--[\w-]+/gm)!
+        .map((flag) => flag.trim().replace(/^-\w, /, ""));
+    const statusOptions = await optionsOf("status");
+    const movesOptions = await optionsOf("moves");
+    for (const upload of ["--storage-class", "--sse", "--multipart-threshold", "--concurrency"]) {
+      assert.ok(!statusOptions.includes(upload), `status --help lists ${upload}`);
+      assert.ok(!movesOptions.includes(upload), `moves --help lists ${upload}`);
+    }
+    assert.ok((await optionsOf("sync")).includes("--storage-class"));
+    const restoreStatus = await runCli(["restore-status", "--help"], { home });
+    assert.match(restoreStatus.stdout, /Exit codes:\n  0 every|Exit codes:\n  0  every/);
+    for (const [command, code] of [["restore", /--tier TIER/], ["batch", /--engine/]] as const) {
+      const text = (await runCli(["help", command], { home })).stdout;
+      assert.match(text, code);
+      assert.match(text, /Exit codes:/);
     }
     const version = await runCli(["--version"], { home });
     assert.equal(version.code, 0);
@@ -35,6 +57,9 @@ Deno.test("main.ts prints help and version, and rejects bad usage with exit code
     const option = await runCli(["sync", home, "s3://bucket-x", "--colour"], { home });
     assert.equal(option.code, 2);
     assert.match(option.stderr, /--colour/);
+    const typo = await runCli(["sync", home, "s3://bucket-x", "--dryrun"], { home });
+    assert.equal(typo.code, 2);
+    assert.match(typo.stderr, /Unknown option "--dryrun" for "sync"\. Did you mean --dry-run\?/);
     const missingArgument = await runCli(["sync", home], { home });
     assert.equal(missingArgument.code, 2);
     assert.match(missingArgument.stderr, /takes two arguments/);
@@ -55,6 +80,7 @@ Deno.test("main.ts prints help and version, and rejects bad usage with exit code
     assert.equal(badConcurrency.code, 2);
     const deleteOnMoves = await runCli(["moves", home, "s3://bucket-x", "--delete"], { home });
     assert.equal(deleteOnMoves.code, 2);
+    assert.match(deleteOnMoves.stderr, /--delete is an option of "sync", not "moves"/);
   } finally {
     await Deno.remove(home, { recursive: true });
   }

@@ -3,28 +3,10 @@
  *
  * @module
  */
-import { defaultConfigPath, SAMPLE_CONFIG } from "./batch/config.ts";
 import { UsageError } from "../errors.ts";
-import { type CommandResult } from "./target.ts";
-import { parseCommandArgs } from "./options.ts";
-
-/** Help text of `init`. */
-export const INIT_HELP = `Usage: s3-smart-sync init [--config FILE] [--force]
-
-Write a commented sample batch config that explains every field, to ~/.s3-smart-sync.conf
-or FILE (readable by you only). Edit it, then run "s3-smart-sync batch".
-
-  --config FILE             where to write (default ~/.s3-smart-sync.conf)
-  --force                   overwrite FILE when it exists
-  -h, --help                this help
-
-Exit codes: 0 written; 2 the file exists (and --force was not given) or cannot be written.`;
-
-const OPTIONS = {
-  config: { type: "string" },
-  force: { type: "boolean" },
-  help: { type: "boolean", short: "h" },
-} as const;
+import { defaultConfigPath, SAMPLE_CONFIG } from "./batch/config.ts";
+import type { CommandResult, CommandSpec } from "./command.ts";
+import { flagOption, type ParsedArgs, stringOption } from "./options.ts";
 
 /** Options of `init`, parsed. */
 export interface InitOptions {
@@ -35,21 +17,22 @@ export interface InitOptions {
 }
 
 /**
- * Parses `init`'s argv; "help" for --help.
+ * Turns the parsed arguments of `init` into its options.
  *
- * @throws {UsageError} on an unknown option or an argument.
+ * @throws {UsageError} on an argument.
  */
-export function parseInit(argv: string[]): InitOptions | "help" {
-  const { values, positionals } = parseCommandArgs("init", { argv, options: OPTIONS });
-  if (values.help) return "help";
-  if (positionals.length > 0) {
+export function parseInit(args: ParsedArgs): InitOptions {
+  if (args.positionals.length > 0) {
     throw new UsageError(
       `"init" takes no arguments, but got "${
-        positionals[0]
+        args.positionals[0]
       }". Use --config FILE to choose the file.`,
     );
   }
-  return { configPath: values.config ?? defaultConfigPath(), force: values.force ?? false };
+  return {
+    configPath: stringOption(args.values, "config") ?? defaultConfigPath(),
+    force: flagOption(args.values, "force"),
+  };
 }
 
 /**
@@ -84,23 +67,17 @@ export function runInit(options: InitOptions): CommandResult {
   return { exitCode: 0, json: { command: "init", config: path, exitCode: 0 } };
 }
 
-/**
- * Runs `init` from argv.
- *
- * @example
- * ```ts
- * await init(["--config", "/volume1/homes/admin/s3-smart-sync.conf"]);
- * ```
- */
-export function init(argv: string[]): Promise<CommandResult> {
-  try {
-    const options = parseInit(argv);
-    if (options === "help") {
-      console.log(INIT_HELP);
-      return Promise.resolve({ exitCode: 0 });
-    }
-    return Promise.resolve(runInit(options));
-  } catch (error) {
-    return Promise.reject(error);
-  }
-}
+/** `init`: write the commented sample batch config. */
+export const initCommand: CommandSpec<InitOptions> = {
+  name: "init",
+  synopsis: "[--config FILE]",
+  summary: "write a commented sample batch config",
+  description:
+    `Write a commented sample batch config that explains every field, to ~/.s3-smart-sync.conf
+or FILE (readable by you only). Edit it, then run "s3-smart-sync batch".`,
+  options: ["config", "force", "help"],
+  examples: ["s3-smart-sync init", "s3-smart-sync init --config /volume1/homes/admin/backup.conf"],
+  exitCodes: ["0  written", "2  the file exists (and --force was not given) or cannot be written"],
+  parse: parseInit,
+  run: (options) => Promise.resolve(runInit(options)),
+};

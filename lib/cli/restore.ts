@@ -20,40 +20,15 @@ import type { RestoreOutcome } from "../s3/store.ts";
 import { effectiveEndpoint } from "../s3/aws_store.ts";
 import { statePathOf, StateStore } from "../state/store.ts";
 import { parseS3Url } from "../s3/location.ts";
-import { type CommandResult, defaultDeps, type TargetCommandDeps } from "./target.ts";
-import { BASE_OPTIONS, parseCommandArgs, parseCount } from "./options.ts";
-
-/** Help text of `restore`. */
-export const RESTORE_HELP =
-  `Usage: s3-smart-sync restore [<local_dir> <s3://bucket[/prefix]>] [options]
-
-Start restores of the archived objects (GLACIER, DEEP_ARCHIVE, Intelligent-Tiering archive
-tiers) that deferred moves wait for: those of every target ever synced (listed in
-~/.s3-smart-sync/targets.json; each target's state DB says what waits), or only those of one
-target when local_dir and the S3 URL are given. Once S3 has restored an object, the next sync,
-moves or batch completes its move (the object keeps its storage class).
-
-  --days N                  days the restored copy stays available (default 7; not sent for
-                            Intelligent-Tiering objects, which take no Days)
-  --tier TIER               Standard (default: GLACIER 3-5 h, DEEP_ARCHIVE within 12 h),
-                            Bulk (cheapest: 5-12 h / within 48 h) or Expedited (GLACIER only,
-                            1-5 minutes)
-  --dry-run                 list what would be restored; send nothing
-  --endpoint-url URL, --profile NAME, --region REGION
-                            how to reach S3 (default: the endpoint the move was deferred with)
-  --json                    one JSON object with each key's outcome and the totals
-  -q, --quiet / -v, --verbose
-  --log-dir DIR             folder for run logs (default ~/.s3-smart-sync/logs)
-
-Exit codes: 0 every restore started (or was already under way or done); 1 a request failed;
-2 usage error, e.g. --tier Expedited for a DEEP_ARCHIVE object (nothing was sent).`;
-
-const OPTIONS = {
-  days: { type: "string" },
-  tier: { type: "string" },
-  "dry-run": { type: "boolean" },
-  ...BASE_OPTIONS,
-} as const;
+import { type CliDeps, type CommandResult, type CommandSpec, defaultCliDeps } from "./command.ts";
+import {
+  CONNECTION_OPTIONS,
+  flagOption,
+  OUTPUT_OPTIONS,
+  parseCount,
+  type ParsedArgs,
+  stringOption,
+} from "./options.ts";
 
 /** Options of `restore`, parsed. */
 export interface RestoreOptions {
@@ -79,35 +54,45 @@ export function parseTier(value: string | undefined): RestoreTier {
 }
 
 /**
- * Parses `restore`'s argv; "help" for --help.
+ * Turns the parsed arguments of `restore` into its options.
  *
  * @throws {UsageError} on bad arguments.
  */
-export function parseRestore(argv: string[]): RestoreOptions | "help" {
-  const { values, positionals } = parseCommandArgs("restore", { argv, options: OPTIONS });
-  if (values.help) return "help";
-  if (positionals.length !== 0 && positionals.length !== 2) {
+export function parseRestore(args: ParsedArgs): RestoreOptions {
+  const { values, positionals } = args;
+  return {
+    target: targetArgument("restore", positionals),
+    days: parseCount(stringOption(values, "days"), { name: "days", min: 1, max: 30_000 }) ?? 7,
+    tier: parseTier(stringOption(values, "tier")),
+    dryRun: flagOption(values, "dry-run"),
+    connection: {
+      endpoint: stringOption(values, "endpoint-url"),
+      profile: stringOption(values, "profile"),
+      region: stringOption(values, "region"),
+    },
+    json: flagOption(values, "json"),
+    quiet: flagOption(values, "quiet"),
+    verbose: flagOption(values, "verbose"),
+    logDir: stringOption(values, "log-dir") ?? defaultLogDir(),
+  };
+}
+
+/**
+ * The optional `<local_dir> <s3://bucket[/prefix]>` of `restore` and `restore-status`.
+ *
+ * @throws {UsageError} on another number of arguments.
+ */
+export function targetArgument(
+  command: string,
+  positionals: readonly string[],
+): { localDir: string; url: string } | undefined {
+  if (positionals.length === 0) return undefined;
+  if (positionals.length !== 2) {
     throw new UsageError(
-      `"restore" takes no arguments, or <local_dir> and <s3://bucket[/prefix]>, but got ${positionals.length}.`,
+      `"${command}" takes no arguments, or <local_dir> and <s3://bucket[/prefix]>, but got ${positionals.length}.`,
     );
   }
-  return {
-    target: positionals.length === 2
-      ? { localDir: withoutSlash(positionals[0]!), url: positionals[1]! }
-      : undefined,
-    days: parseCount(values.days, { name: "days", min: 1, max: 30_000 }) ?? 7,
-    tier: parseTier(values.tier),
-    dryRun: values["dry-run"] ?? false,
-    connection: {
-      endpoint: values["endpoint-url"],
-      profile: values.profile,
-      region: values.region,
-    },
-    json: values.json ?? false,
-    quiet: values.quiet ?? false,
-    verbose: values.verbose ?? false,
-    logDir: values["log-dir"] ?? defaultLogDir(),
-  };
+  return { localDir: withoutSlash(positionals[0]!), url: positionals[1]! };
 }
 
 /**
@@ -139,7 +124,7 @@ export function groupsFor(options: {
 /** Runs `restore` with parsed options. */
 export async function runRestore(
   options: RestoreOptions,
-  deps: TargetCommandDeps = defaultDeps,
+  deps: CliDeps = defaultCliDeps,
 ): Promise<CommandResult> {
   const search = groupsFor({ ...options, registry: deps.registry });
   const groups = search.groups.filter((group) => group.moves.length > 0);
@@ -251,22 +236,28 @@ function markRequested(group: DeferredGroup, from: string[]): void {
   }
 }
 
-/**
- * Runs `restore` from argv.
- *
- * @example
- * ```ts
- * await restore(["--tier", "Bulk", "--days", "3"]);
- * ```
- */
-export async function restore(
-  argv: string[],
-  deps: TargetCommandDeps = defaultDeps,
-): Promise<CommandResult> {
-  const options = parseRestore(argv);
-  if (options === "help") {
-    console.log(RESTORE_HELP);
-    return { exitCode: 0 };
-  }
-  return await runRestore(options, deps);
-}
+/** `restore`: start the restores that deferred moves wait for. */
+export const restoreCommand: CommandSpec<RestoreOptions> = {
+  name: "restore",
+  synopsis: "[<local_dir> <s3://bucket[/prefix]>]",
+  summary: "start restores for objects that deferred moves need",
+  description:
+    `Start restores of the archived objects (GLACIER, DEEP_ARCHIVE, Intelligent-Tiering archive
+tiers) that deferred moves wait for: those of every target ever synced (listed in
+~/.s3-smart-sync/targets.json; each target's state DB says what waits), or only those of one
+target when local_dir and the S3 URL are given. Once S3 has restored an object, the next sync,
+moves or batch completes its move (the object keeps its storage class). Without
+--endpoint-url, each move's own endpoint is used.`,
+  options: ["days", "tier", "dry-run", ...CONNECTION_OPTIONS, ...OUTPUT_OPTIONS],
+  examples: [
+    "s3-smart-sync restore --tier Bulk --days 3",
+    "s3-smart-sync restore /volume1/photos s3://my-backup/photos --dry-run",
+  ],
+  exitCodes: [
+    "0  every restore started (or was already under way or done)",
+    "1  a request failed",
+    "2  usage error, e.g. --tier Expedited for a DEEP_ARCHIVE object (nothing was sent)",
+  ],
+  parse: parseRestore,
+  run: runRestore,
+};

@@ -4,37 +4,51 @@
  *
  * @module
  */
-import { parseRestore as parseRestoreHeader } from "../s3/archive.ts";
-import { errorMessage, UsageError } from "../errors.ts";
-import { defaultLogDir, RunLog } from "../report/log.ts";
 import { runPool } from "../pool.ts";
-import { groupsFor } from "./restore.ts";
-import { type CommandResult, defaultDeps, type TargetCommandDeps } from "./target.ts";
-import { BASE_OPTIONS, parseCommandArgs } from "./options.ts";
-import { withoutSlash } from "../fs.ts";
+import { defaultLogDir, RunLog } from "../report/log.ts";
+import { parseRestore as parseRestoreHeader } from "../s3/archive.ts";
+import { s3ErrorText } from "../s3/errors.ts";
+import { type CliDeps, type CommandResult, type CommandSpec, defaultCliDeps } from "./command.ts";
+import {
+  CONNECTION_OPTIONS,
+  flagOption,
+  OUTPUT_OPTIONS,
+  type ParsedArgs,
+  stringOption,
+} from "./options.ts";
+import { groupsFor, targetArgument } from "./restore.ts";
 
-/** Help text of `restore-status`. */
-export const RESTORE_STATUS_HELP =
-  `Usage: s3-smart-sync restore-status [<local_dir> <s3://bucket[/prefix]>] [options]
+/** Options of `restore-status`, parsed. */
+export interface RestoreStatusOptions {
+  /** One target (`<local_dir> <s3://…>`), or every registered one. */
+  target?: { localDir: string; url: string };
+  connection: { endpoint?: string; profile?: string; region?: string };
+  json: boolean;
+  quiet: boolean;
+  verbose: boolean;
+  logDir: string;
+}
 
-Show, for every object a deferred move waits for (those of every target ever synced, listed
-in ~/.s3-smart-sync/targets.json, or one target's), whether its restore is not requested, in
-progress, or done (restored until DATE), with totals. Sends one HeadObject per object; changes
-nothing. A target whose directory is not there (an unmounted volume) is named and skipped.
-
-  --endpoint-url URL, --profile NAME, --region REGION
-                            how to reach S3 (default: the endpoint the move was deferred with)
-  --json                    one JSON object with each key's state and the totals
-  -q, --quiet / -v, --verbose
-  --log-dir DIR             folder for run logs (default ~/.s3-smart-sync/logs)
-  -h, --help                this help
-
-Exit codes: 0 every object was checked; 1 some could not be checked (S3 answered with an
-error); 2 usage error.`;
-
-const OPTIONS = {
-  ...BASE_OPTIONS,
-} as const;
+/**
+ * Turns the parsed arguments of `restore-status` into its options.
+ *
+ * @throws {UsageError} on another number of arguments than none or two.
+ */
+export function parseRestoreStatus(args: ParsedArgs): RestoreStatusOptions {
+  const { values, positionals } = args;
+  return {
+    target: targetArgument("restore-status", positionals),
+    connection: {
+      endpoint: stringOption(values, "endpoint-url"),
+      profile: stringOption(values, "profile"),
+      region: stringOption(values, "region"),
+    },
+    json: flagOption(values, "json"),
+    quiet: flagOption(values, "quiet"),
+    verbose: flagOption(values, "verbose"),
+    logDir: stringOption(values, "log-dir") ?? defaultLogDir(),
+  };
+}
 
 /** One object's restore state. */
 export interface RestoreStatusLine {
@@ -47,48 +61,15 @@ export interface RestoreStatusLine {
   message?: string;
 }
 
-/**
- * Runs `restore-status` from argv.
- *
- * @example
- * ```ts
- * await restoreStatus(["--json"]);
- * ```
- */
-export async function restoreStatus(
-  argv: string[],
-  deps: TargetCommandDeps = defaultDeps,
+/** Runs `restore-status` with parsed options: one HeadObject per deferred move's source. */
+export async function runRestoreStatus(
+  options: RestoreStatusOptions,
+  deps: CliDeps = defaultCliDeps,
 ): Promise<CommandResult> {
-  const { values, positionals } = parseCommandArgs("restore-status", { argv, options: OPTIONS });
-  if (values.help) {
-    console.log(RESTORE_STATUS_HELP);
-    return { exitCode: 0 };
-  }
-  if (positionals.length !== 0 && positionals.length !== 2) {
-    throw new UsageError(
-      `"restore-status" takes no arguments, or <local_dir> and <s3://bucket[/prefix]>, but got ${positionals.length}.`,
-    );
-  }
-  const connection = {
-    endpoint: values["endpoint-url"],
-    profile: values.profile,
-    region: values.region,
-  };
-  const logDir = values["log-dir"] ?? defaultLogDir();
-  const search = groupsFor({
-    target: positionals.length === 2
-      ? { localDir: withoutSlash(positionals[0]!), url: positionals[1]! }
-      : undefined,
-    connection,
-    logDir,
-    registry: deps.registry,
-  });
+  const { connection, logDir } = options;
+  const search = groupsFor({ ...options, registry: deps.registry });
   const groups = search.groups.filter((group) => group.moves.length > 0);
-  const output = RunLog.open({ dir: logDir, command: "restore-status" }, {
-    json: values.json,
-    quiet: values.quiet,
-    verbose: values.verbose,
-  });
+  const output = RunLog.open({ dir: logDir, command: "restore-status" }, options);
   const lines: RestoreStatusLine[] = [];
   try {
     for (const group of groups) {
@@ -117,7 +98,7 @@ export async function restoreStatus(
             }
           } catch (error) {
             line.state = "error";
-            line.message = errorMessage(error);
+            line.message = s3ErrorText(error);
           }
           found.push(line);
         },
@@ -164,3 +145,25 @@ export async function restoreStatus(
     output.close();
   }
 }
+
+/** `restore-status`: where the restores that deferred moves wait for stand. */
+export const restoreStatusCommand: CommandSpec<RestoreStatusOptions> = {
+  name: "restore-status",
+  synopsis: "[<local_dir> <s3://bucket[/prefix]>]",
+  summary: "progress of those restores",
+  description:
+    `Show, for every object a deferred move waits for (those of every target ever synced, listed
+in ~/.s3-smart-sync/targets.json, or one target's), whether its restore is not requested, in
+progress, or done (restored until DATE), with totals. Sends one HeadObject per object; changes
+nothing. A target whose directory is not there (an unmounted volume) is named and skipped.
+Without --endpoint-url, each move's own endpoint is used.`,
+  options: [...CONNECTION_OPTIONS, ...OUTPUT_OPTIONS],
+  examples: ["s3-smart-sync restore-status", "s3-smart-sync restore-status --json"],
+  exitCodes: [
+    "0  every object was checked",
+    "1  some could not be checked (S3 answered with an error)",
+    "2  usage error",
+  ],
+  parse: parseRestoreStatus,
+  run: runRestoreStatus,
+};

@@ -1,15 +1,16 @@
 /**
- * What `sync`, `moves` and `status` share: their options, the wiring of the S3
- * store, log and reporter around {@linkcode runTarget}, and the final report.
+ * `sync`, `moves` and `status`: one command shape around {@linkcode runTarget} — the
+ * options each takes, the wiring of the S3 store, log and reporter, and the report.
  *
  * @module
  */
 import { archiveLogPath } from "../state/archive_log.ts";
-import { errorMessage, type ExitCodeValue, UsageError } from "../errors.ts";
+import { errorMessage, UsageError } from "../errors.ts";
 import type { ExecutionReporter } from "../execute/live.ts";
+import { withoutSlash } from "../fs.ts";
 import { formatBytes } from "../report/format.ts";
 import { defaultLogDir, type Output, redactUrl, RunLog } from "../report/log.ts";
-import type { ObjectStore } from "../s3/store.ts";
+import { withProgress } from "../report/progress.ts";
 import {
   attentionLines,
   exitCodeOf,
@@ -18,16 +19,31 @@ import {
   summaryLines,
   totalLine,
 } from "../report/summary.ts";
-import { withProgress } from "../report/progress.ts";
-import { FileRegistry, type TargetRegistry } from "../state/registry.ts";
 import { runTarget } from "../run_target.ts";
-import {
-  type ConnectionOptions,
-  createS3Client,
-  effectiveEndpoint,
-  S3Store,
-} from "../s3/aws_store.ts";
+import { type ConnectionOptions, effectiveEndpoint } from "../s3/aws_store.ts";
 import { formatS3Url, parseS3Url, type S3Location } from "../s3/location.ts";
+import {
+  type CliDeps,
+  type CommandResult,
+  type CommandSpec,
+  defaultCliDeps,
+  TARGET_EXIT_CODES,
+} from "./command.ts";
+import {
+  CONNECTION_OPTIONS,
+  COPY_OPTIONS,
+  DELETE_OPTIONS,
+  flagOption,
+  listOption,
+  type OptionName,
+  OUTPUT_OPTIONS,
+  parseConnection,
+  parseCount,
+  type ParsedArgs,
+  parseStorageClass,
+  stringOption,
+  UPLOAD_OPTIONS,
+} from "./options.ts";
 
 /** The commands built on {@linkcode runTarget}. */
 export type TargetCommand = "sync" | "moves" | "status";
@@ -52,101 +68,45 @@ export interface TargetCommandOptions {
   verifyMoves: boolean;
 }
 
-import {
-  BASE_OPTIONS,
-  parseCommandArgs,
-  parseConnection,
-  parseCount,
-  parseStorageClass,
-} from "./options.ts";
-import { withoutSlash } from "../fs.ts";
-
-/** Options every command understands. */
-export const COMMON_OPTIONS = {
-  "dry-run": { type: "boolean" },
-  exclude: { type: "string", multiple: true },
-  delete: { type: "boolean" },
-  "storage-class": { type: "string" },
-  concurrency: { type: "string" },
-  "max-delete": { type: "string" },
-  "force-delete": { type: "boolean" },
-  "verify-moves": { type: "boolean" },
-  sse: { type: "string" },
-  "sse-kms-key-id": { type: "string" },
-  "full-checksums": { type: "boolean" },
-  "multipart-threshold": { type: "string" },
-  "multipart-chunksize": { type: "string" },
-  "copy-multipart-threshold": { type: "string" },
-  "copy-part-size": { type: "string" },
-  ...BASE_OPTIONS,
-} as const;
-
 /**
- * Parses the arguments of `sync`, `moves` or `status`. Returns "help" when
- * `--help` was given.
+ * Turns the parsed arguments of `sync`, `moves` or `status` into their options.
  *
  * @throws {UsageError} on a missing or extra argument or a bad option value.
  */
-export function parseTargetCommand(
-  command: TargetCommand,
-  argv: string[],
-): TargetCommandOptions | "help" {
-  const { values, positionals } = parseCommandArgs(command, { argv, options: COMMON_OPTIONS });
-  if (values.help) return "help";
+export function parseTargetCommand(command: TargetCommand, args: ParsedArgs): TargetCommandOptions {
+  const { values, positionals } = args;
   if (positionals.length !== 2) {
     throw new UsageError(
       `"${command}" takes two arguments, <local_dir> and <s3://bucket[/prefix]>, but got ${positionals.length}. Run "s3-smart-sync ${command} --help".`,
     );
-  }
-  // status --delete shows what sync --delete would do.
-  if (command === "moves" && values.delete) {
-    throw new UsageError(`"moves" never deletes; --delete belongs to "sync".`);
   }
   const [localDir, url] = positionals as [string, string];
   return {
     command,
     localDir: withoutSlash(localDir),
     location: parseS3Url(url),
-    dryRun: values["dry-run"] ?? false,
-    deleteRemote: values.delete ?? false,
-    excludes: values.exclude ?? [],
-    storageClass: parseStorageClass(values["storage-class"]),
-    concurrency: parseCount(values.concurrency, { name: "concurrency", min: 1, max: 256 }) ?? 10,
+    dryRun: flagOption(values, "dry-run"),
+    deleteRemote: flagOption(values, "delete"),
+    excludes: listOption(values, "exclude"),
+    storageClass: parseStorageClass(stringOption(values, "storage-class")),
+    concurrency: parseCount(stringOption(values, "concurrency"), {
+      name: "concurrency",
+      min: 1,
+      max: 256,
+    }) ?? 10,
     connection: parseConnection(values),
-    json: values.json ?? false,
-    quiet: values.quiet ?? false,
-    verbose: values.verbose ?? false,
-    logDir: values["log-dir"] ?? defaultLogDir(),
-    maxDelete: parseCount(values["max-delete"], { name: "max-delete", min: 0, max: 1e12 }),
-    forceDelete: values["force-delete"] ?? false,
-    verifyMoves: values["verify-moves"] ?? false,
+    json: flagOption(values, "json"),
+    quiet: flagOption(values, "quiet"),
+    verbose: flagOption(values, "verbose"),
+    logDir: stringOption(values, "log-dir") ?? defaultLogDir(),
+    maxDelete: parseCount(stringOption(values, "max-delete"), {
+      name: "max-delete",
+      min: 0,
+      max: 1e12,
+    }),
+    forceDelete: flagOption(values, "force-delete"),
+    verifyMoves: flagOption(values, "verify-moves"),
   };
-}
-
-/** Side effects of a target command, swappable in tests. */
-export interface TargetCommandDeps {
-  /** Makes the object store for a bucket. */
-  openStore(connection: ConnectionOptions, bucket: string): Promise<ObjectStore>;
-  /** The registry of synced targets (`~/.s3-smart-sync/targets.json`). */
-  registry: TargetRegistry;
-}
-
-/** Default dependencies: a real S3 client and the registry in the home folder. */
-export const defaultDeps: TargetCommandDeps = {
-  async openStore(connection, bucket) {
-    return new S3Store(await createS3Client(connection), bucket, connection.transfer);
-  },
-  get registry() {
-    return new FileRegistry();
-  },
-};
-
-/** What a command hands back to `main.ts`. */
-export interface CommandResult {
-  /** The exit code. */
-  exitCode: ExitCodeValue;
-  /** Printed on stdout as JSON when `--json` was given. */
-  json?: unknown;
 }
 
 function reporterFor(output: Output, listEachAction: boolean): ExecutionReporter {
@@ -178,7 +138,7 @@ function reporterFor(output: Output, listEachAction: boolean): ExecutionReporter
  */
 export async function runTargetCommand(
   options: TargetCommandOptions,
-  deps: TargetCommandDeps = defaultDeps,
+  deps: CliDeps = defaultCliDeps,
 ): Promise<CommandResult> {
   const started = performance.now();
   const output = RunLog.open(
@@ -264,3 +224,78 @@ export async function runTargetCommand(
     output.close();
   }
 }
+
+const TARGET_SYNOPSIS = "<local_dir> <s3://bucket[/prefix]>";
+
+function targetSpec(
+  name: TargetCommand,
+  spec: Omit<CommandSpec<TargetCommandOptions>, "name" | "synopsis" | "parse" | "run">,
+): CommandSpec<TargetCommandOptions> {
+  return {
+    name,
+    synopsis: TARGET_SYNOPSIS,
+    ...spec,
+    parse: (args) => parseTargetCommand(name, args),
+    run: runTargetCommand,
+  };
+}
+
+const SELECT: readonly OptionName[] = ["dry-run", "exclude"];
+
+/** `sync`: moves, uploads, and with `--delete`, deletes. */
+export const syncCommand: CommandSpec<TargetCommandOptions> = targetSpec("sync", {
+  summary: "moves + uploads (+ deletes with --delete)",
+  description:
+    `Mirror local_dir in S3. Renamed files and folders are moved server-side (copy + delete
+inside S3, 0 bytes uploaded); new files and files whose size or mtime changed are uploaded
+(large files in parts); objects already in S3 with the same size (e.g. from aws s3 sync) are
+adopted, not uploaded again. Credentials come from the AWS SDK's default chain: environment
+variables, ~/.aws profiles, SSO, instance roles.`,
+  options: [
+    ...SELECT,
+    ...DELETE_OPTIONS,
+    "verify-moves",
+    ...UPLOAD_OPTIONS,
+    ...COPY_OPTIONS,
+    ...CONNECTION_OPTIONS,
+    ...OUTPUT_OPTIONS,
+  ],
+  examples: [
+    "s3-smart-sync sync /volume1/photos s3://my-backup/photos",
+    "s3-smart-sync sync /volume1/photos s3://my-backup/photos --delete --storage-class DEEP_ARCHIVE --quiet",
+    "s3-smart-sync sync ~/docs s3://backup/docs --endpoint-url https://s3.example.com --exclude '*.tmp'",
+  ],
+  exitCodes: TARGET_EXIT_CODES,
+});
+
+/** `moves`: server-side moves only. */
+export const movesCommand: CommandSpec<TargetCommandOptions> = targetSpec("moves", {
+  summary: "server-side moves only; no uploads, no deletes",
+  description:
+    `Move the objects of renamed files and folders server-side, and nothing else: no uploads, no
+deletes. The current local state is recorded, so that when another tool (aws s3 sync, as
+"batch" runs it) uploads in between, the next "moves" still recognises renames of those files.
+Run it before "aws s3 sync --delete" so that renamed folders are not uploaded again.`,
+  options: [...SELECT, "verify-moves", ...COPY_OPTIONS, ...CONNECTION_OPTIONS, ...OUTPUT_OPTIONS],
+  examples: [
+    "s3-smart-sync moves /volume1/photos s3://my-backup/photos && aws s3 sync /volume1/photos s3://my-backup/photos --delete",
+  ],
+  exitCodes: TARGET_EXIT_CODES,
+});
+
+/** `status`: what sync would do. */
+export const statusCommand: CommandSpec<TargetCommandOptions> = targetSpec("status", {
+  summary: "what sync would do; changes nothing",
+  description:
+    `Print every action "sync" would take (moves, uploads, and with --delete, deletes), each with
+its reason, and the totals. Changes nothing: no S3 writes, and the state DB is opened
+read-only (it is not created if missing). Pass the same --delete and --exclude as your sync.`,
+  options: ["exclude", ...DELETE_OPTIONS, ...CONNECTION_OPTIONS, ...OUTPUT_OPTIONS],
+  examples: ["s3-smart-sync status /volume1/photos s3://my-backup/photos --delete"],
+  exitCodes: [
+    "0  nothing needs you",
+    "1  S3 could not be reached",
+    "2  usage or configuration error, or sync --delete would be refused",
+    "3  moves would wait for archive restores, or files cannot be read",
+  ],
+});

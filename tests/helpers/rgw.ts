@@ -58,8 +58,13 @@ const BINARIES = ["ceph-mon", "ceph-osd", "radosgw", "radosgw-admin", "ceph", "m
 const START_TIMEOUT_MS = 90_000;
 /** How long stop() waits after SIGTERM before SIGKILL. */
 const STOP_GRACE_MS = 5_000;
-/** memstore keeps object data in RAM: cap it. */
-const MEMSTORE_BYTES = 1536 * 1024 * 1024;
+/**
+ * memstore keeps object data in RAM (the OSD's RSS grows by about twice the bytes stored, and
+ * deleted data is freed only after RGW's garbage collection). This size is what the OSD
+ * reports as its capacity; without a ceph-mgr the mon never flags the pool full, so it is a
+ * soft limit at best: keep test data small.
+ */
+const MEMSTORE_BYTES = 1024 * 1024 * 1024;
 const POOLS = [
   ".rgw.root",
   "default.rgw.control",
@@ -400,6 +405,9 @@ rgw enable usage log = false
 rgw enable ops log = false
 rgw gc obj min wait = 60
 rgw gc processor period = 60
+# A RADOS op that never completes (e.g. a full OSD) fails the request instead of hanging it.
+rados osd op timeout = 60
+rados mon op timeout = 60
 ${extra}`;
 }
 

@@ -7,7 +7,7 @@
  * @module
  */
 import { archiveLogPath } from "../../state/archive_log.ts";
-import { type AwsRunner, awsSyncArgs, formatCommandLine, runAwsSync } from "./aws_cli.ts";
+import { awsSyncArgs, formatCommandLine, runAwsSync } from "./aws_cli.ts";
 import type { BatchTarget } from "./config.ts";
 import { DeleteRefusedError, errorMessage, ExitCode } from "../../errors.ts";
 import type { ExecutionReporter } from "../../execute/live.ts";
@@ -20,7 +20,7 @@ import { type ConnectionOptions, effectiveEndpoint } from "../../s3/aws_store.ts
 import { statePathOf, StateStore } from "../../state/store.ts";
 import { formatS3Url } from "../../s3/location.ts";
 import { type AwsResult, type TargetResult, worst } from "./report.ts";
-import type { TargetCommandDeps } from "../target.ts";
+import type { CliDeps } from "../command.ts";
 
 /** The options of a `batch` run that each target uses. */
 export interface BatchRunOptions {
@@ -32,12 +32,6 @@ export interface BatchRunOptions {
   logDir: string;
   maxDelete?: number;
   forceDelete: boolean;
-}
-
-/** Side effects of `batch`: the S3 store, the registry and the `aws` program. */
-export interface BatchDeps extends TargetCommandDeps {
-  /** Locates and runs `aws`. */
-  aws: AwsRunner;
 }
 
 function reporterFor(output: Output, dryRun: boolean): ExecutionReporter {
@@ -68,7 +62,7 @@ function recordedDeferred(target: BatchTarget, endpoint: string): number {
 
 async function awsStep(
   target: BatchTarget,
-  context: { options: BatchRunOptions; deps: BatchDeps; output: Output; holdDeletes: boolean },
+  context: { options: BatchRunOptions; deps: CliDeps; output: Output; holdDeletes: boolean },
 ): Promise<AwsResult> {
   const { options, output } = context;
   const endpoint = effectiveEndpoint(options.connection);
@@ -138,7 +132,7 @@ function addRun(first: JsonSummary, second: JsonSummary): JsonSummary {
  */
 export async function runBatchTarget(
   target: BatchTarget,
-  context: { options: BatchRunOptions; deps: BatchDeps; output: Output },
+  context: { options: BatchRunOptions; deps: CliDeps; output: Output },
 ): Promise<TargetResult> {
   const { options, deps, output } = context;
   const started = performance.now();
