@@ -20,7 +20,7 @@ Deno.test({
           "compile",
           "--allow-all",
           "--include",
-          new URL("../lib/scan/worker.ts", import.meta.url).pathname,
+          new URL("../lib/scan/walk_worker.ts", import.meta.url).pathname,
           "--output",
           output,
           main,

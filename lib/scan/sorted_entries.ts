@@ -1,0 +1,59 @@
+/**
+ * One directory's entries in S3 key order, which is what lets the walk yield a whole
+ * tree in key order while holding only the directories on its current path.
+ *
+ * @module
+ */
+import { compareKeys } from "./key_order.ts";
+import type { ScanFs } from "./scan_fs.ts";
+
+/**
+ * What an entry is, as the directory listing says: `duplicate` is a second entry whose
+ * name Deno decoded to the same string as another's (names that are not UTF-8 are read
+ * lossily, with U+FFFD), so it cannot be told apart or opened.
+ */
+export type EntryType = "directory" | "file" | "symlink" | "special" | "duplicate";
+
+/** An entry of a directory, with the key it sorts by. */
+export interface SortedEntry {
+  /** Its name, as Deno gives it. */
+  name: string;
+  /** The name, with "/" appended for a directory: its key relative to the directory. */
+  key: string;
+  /** What it is. */
+  type: EntryType;
+}
+
+/**
+ * Reads the directory at `path` and returns its entries sorted by key (the name, with "/"
+ * appended to directories) in S3 key order: file "a.txt" comes before folder "a/", and
+ * folder "a/" before file "a0", just as the keys "a.txt", "a/…" and "a0" do in a listing.
+ *
+ * @param fs the file system.
+ * @param path the directory.
+ * @returns the entries, sorted.
+ * @throws what `fs.readDir` throws (`Deno.errors.NotFound`, `PermissionDenied`, …).
+ *
+ * @example
+ * ```ts
+ * import { systemFs } from "./system_fs.ts";
+ *
+ * for (const entry of readSortedEntries(systemFs, "/etc")) console.log(entry.key);
+ * ```
+ */
+export function readSortedEntries(fs: ScanFs, path: string): SortedEntry[] {
+  const entries: SortedEntry[] = [];
+  for (const { name, isDirectory, isFile, isSymlink } of fs.readDir(path)) {
+    const type = isDirectory ? "directory" : isFile ? "file" : isSymlink ? "symlink" : "special";
+    entries.push({ name, key: isDirectory ? name + "/" : name, type });
+  }
+  entries.sort(byKey);
+  for (let index = 1; index < entries.length; index++) {
+    if (entries[index]!.key === entries[index - 1]!.key) entries[index]!.type = "duplicate";
+  }
+  return entries;
+}
+
+function byKey(a: SortedEntry, b: SortedEntry): number {
+  return compareKeys(a.key, b.key);
+}
