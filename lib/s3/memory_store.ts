@@ -1,18 +1,24 @@
 /**
- * A bench-only, in-memory {@linkcode ObjectStore}: a map of key → object, listed in
- * pages of 1000 keys in sorted order like ListObjectsV2. Requests are counted by S3
- * operation name so that a benchmark can check which requests a run made.
+ * An in-memory {@linkcode ObjectStore} for unit tests and benchmarks: a map of key →
+ * object, listed like ListObjectsV2 in pages of 1000 keys in S3 order (by UTF-8 bytes).
+ * Requests are counted by S3 operation name so that a test can check which requests a
+ * run made; listings can be given a latency so that a benchmark shows what parallel
+ * listing gains without a network.
  *
  * @module
  */
+import { compareKeys } from "../scan/key_order.ts";
 import type {
   CopyOptions,
+  CopyResult,
   DeleteFailure,
+  ListOptions,
   ObjectHead,
   ObjectStore,
   RemoteObject,
   RestoreOutcome,
   UploadOptions,
+  UploadResult,
 } from "./store.ts";
 
 /** What the store keeps per key. */
@@ -27,13 +33,38 @@ export interface StoredObject {
 
 const PAGE_SIZE = 1000;
 
-/** An {@linkcode ObjectStore} held in a `Map`; nothing is read from or written to disk. */
+/** Options of {@linkcode MemoryStore}. */
+export interface MemoryStoreOptions {
+  /**
+   * Milliseconds each ListObjectsV2 request takes (default 0), as on a link where one S3
+   * request takes 30–100 ms; requests in flight at once overlap, as over a network.
+   */
+  listLatencyMs?: number;
+}
+
+/**
+ * An {@linkcode ObjectStore} held in a `Map`; nothing is read from or written to disk.
+ *
+ * @example
+ * ```ts
+ * const store = new MemoryStore({ listLatencyMs: 100 });
+ * store.put("photos/a.jpg", { size: 5, lastModifiedMs: 1e12, etag: store.nextEtag() });
+ * for await (const page of store.list("photos/", { startAfter: "photos/" })) {
+ *   console.log(page.map((object) => object.key)); // ["photos/a.jpg"] after 100 ms
+ * }
+ * ```
+ */
 export class MemoryStore implements ObjectStore {
   /** The objects, by full key. */
   readonly objects = new Map<string, StoredObject>();
   #sorted: string[] | undefined;
   #counts: Record<string, number> = {};
   #etags = 0;
+  readonly #listLatencyMs: number;
+
+  constructor(options: MemoryStoreOptions = {}) {
+    this.#listLatencyMs = options.listLatencyMs ?? 0;
+  }
 
   #count(operation: string): void {
     this.#counts[operation] = (this.#counts[operation] ?? 0) + 1;
@@ -41,8 +72,8 @@ export class MemoryStore implements ObjectStore {
 
   /** Puts an object without counting a request (to pre-populate the bucket). */
   put(key: string, object: StoredObject): void {
+    if (!this.objects.has(key)) this.#sorted = undefined;
     this.objects.set(key, object);
-    this.#sorted = undefined;
   }
 
   /** A new ETag, unique in this store. */
@@ -50,21 +81,39 @@ export class MemoryStore implements ObjectStore {
     return `"${(++this.#etags).toString(16).padStart(32, "0")}"`;
   }
 
-  async *list(prefix: string): AsyncIterable<RemoteObject[]> {
-    // Sorting is the store's bookkeeping, not the listing the client pays for: cached.
-    this.#sorted ??= [...this.objects.keys()].sort();
-    const keys = this.#sorted;
-    let index = 0;
-    while (index < keys.length && keys[index]! < prefix) index++;
-    do {
+  /** Index of the first sorted key after `key` (at or after it when `inclusive`). */
+  #firstAfter(keys: readonly string[], key: string, inclusive: boolean): number {
+    let low = 0;
+    let high = keys.length;
+    while (low < high) {
+      const middle = (low + high) >>> 1;
+      const order = compareKeys(keys[middle]!, key);
+      if (order < 0 || (order === 0 && !inclusive)) low = middle + 1;
+      else high = middle;
+    }
+    return low;
+  }
+
+  async *list(prefix: string, options: ListOptions = {}): AsyncIterable<RemoteObject[]> {
+    let startAfter = options.startAfter;
+    for (;;) {
+      // Each page is answered from the keys as they are when it is requested, after the
+      // last key of the previous page, as S3 does: objects put or deleted meanwhile show
+      // (or not) as they would there.
       this.#count("ListObjectsV2");
+      if (this.#listLatencyMs > 0) {
+        await new Promise((resolve) => setTimeout(resolve, this.#listLatencyMs));
+      }
+      // Sorting is the store's bookkeeping, not the listing the client pays for: cached.
+      this.#sorted ??= [...this.objects.keys()].sort(compareKeys);
+      const keys = this.#sorted;
+      let index = startAfter !== undefined && compareKeys(startAfter, prefix) >= 0
+        ? this.#firstAfter(keys, startAfter, false)
+        : this.#firstAfter(keys, prefix, true);
       const page: RemoteObject[] = [];
-      while (index < keys.length && page.length < PAGE_SIZE) {
+      for (; index < keys.length && page.length < PAGE_SIZE; index++) {
         const key = keys[index]!;
-        if (!key.startsWith(prefix)) {
-          index = keys.length;
-          break;
-        }
+        if (!key.startsWith(prefix)) break;
         const object = this.objects.get(key)!;
         page.push({
           key,
@@ -72,17 +121,19 @@ export class MemoryStore implements ObjectStore {
           lastModifiedMs: object.lastModifiedMs,
           etag: object.etag,
         });
-        index++;
       }
+      const truncated = index < keys.length && keys[index]!.startsWith(prefix);
       yield page;
-    } while (index < keys.length);
+      if (!truncated) return;
+      startAfter = page.at(-1)!.key;
+    }
   }
 
   upload(
     key: string,
     file: { path: string; size: number },
     _options?: UploadOptions,
-  ): Promise<{ etag?: string }> {
+  ): Promise<UploadResult> {
     this.#count("PutObject");
     const etag = this.nextEtag();
     this.put(key, {
@@ -90,24 +141,31 @@ export class MemoryStore implements ObjectStore {
       lastModifiedMs: Math.floor(Date.now() / 1000) * 1000,
       etag,
     });
-    return Promise.resolve({ etag });
+    return Promise.resolve({ etag, sse: "" });
   }
 
-  copy(fromKey: string, toKey: string, options?: CopyOptions): Promise<void> {
+  copy(fromKey: string, toKey: string, options?: CopyOptions): Promise<CopyResult> {
     this.#count("CopyObject");
     const source = this.objects.get(fromKey);
-    if (!source) return Promise.reject(new Error(`NoSuchKey: ${fromKey}`));
+    // Errors named as the AWS SDK names S3's answers.
+    if (!source) return Promise.reject(s3Error("NoSuchKey", `no object at ${fromKey}`));
     if (options?.ifMatch !== undefined && options.ifMatch !== source.etag) {
-      return Promise.reject(new Error(`PreconditionFailed: ${fromKey}`));
+      return Promise.reject(s3Error("PreconditionFailed", `${fromKey} changed`));
     }
     this.put(toKey, { ...source, lastModifiedMs: Math.floor(Date.now() / 1000) * 1000 });
-    return Promise.resolve();
+    // A copy in one request keeps the source's ETag, as in S3.
+    return Promise.resolve({
+      etag: source.etag,
+      storageClass: options?.storageClass ?? "STANDARD",
+      sse: options?.sse ?? "",
+    });
   }
 
   deleteMany(keys: readonly string[]): Promise<DeleteFailure[]> {
     this.#count("DeleteObjects");
-    for (const key of keys) this.objects.delete(key);
-    this.#sorted = undefined;
+    for (const key of keys) {
+      if (this.objects.delete(key)) this.#sorted = undefined;
+    }
     return Promise.resolve([]);
   }
 
@@ -143,4 +201,8 @@ export function requestDelta(
     if (difference !== 0) delta[operation] = difference;
   }
   return delta;
+}
+
+function s3Error(name: string, message: string): Error {
+  return Object.assign(new Error(message), { name });
 }

@@ -19,6 +19,15 @@ export interface RemoteObject {
   storageClass?: string;
 }
 
+/** Options of {@linkcode ObjectStore.list}. */
+export interface ListOptions {
+  /**
+   * A full key: list only the keys after it (ListObjectsV2 `StartAfter`). It need not
+   * exist, and may sort before the prefix (then it changes nothing).
+   */
+  startAfter?: string;
+}
+
 /** Options of {@linkcode ObjectStore.upload}. */
 export interface UploadOptions {
   /** Storage class for the new object; undefined keeps the bucket's default. */
@@ -27,10 +36,31 @@ export interface UploadOptions {
   contentType?: string;
 }
 
+/** What an upload made. */
+export interface UploadResult {
+  /** The new object's ETag (with quotes), if the server said. */
+  etag?: string;
+  /**
+   * How the object was asked to be encrypted: "" nothing (the bucket's default), "AES256",
+   * "aws:kms" or "aws:kms:KEY-ID" — what a copy must ask for to keep it.
+   */
+  sse?: string;
+}
+
 /** Options of {@linkcode ObjectStore.copy}. */
 export interface CopyOptions {
-  /** Storage class of the copy; must be given to keep a non-STANDARD class. */
+  /**
+   * Storage class of the source, kept by the copy ("STANDARD" included); undefined when
+   * not known: the store reads it from the source first.
+   */
   storageClass?: string;
+  /**
+   * The source's encryption as recorded ("" the bucket's default, "AES256", "aws:kms",
+   * "aws:kms:KEY-ID"); undefined when not known: the store reads it from the source first.
+   */
+  sse?: string;
+  /** The source's size, if known (larger than CopyObject's limit: copied in parts). */
+  size?: number;
   /** Copy only if the source still has this ETag. */
   ifMatch?: string;
   /**
@@ -38,6 +68,16 @@ export interface CopyOptions {
    * run left open can be aborted by the next one.
    */
   onMultipart?: (state: "started" | "done") => void;
+}
+
+/** What a copy made. */
+export interface CopyResult {
+  /** The new object's ETag (with quotes), if the server said. */
+  etag?: string;
+  /** Its storage class, when the store learned it (from the source's headers). */
+  storageClass?: string;
+  /** Its encryption, when the store learned it (see {@linkcode CopyOptions.sse}). */
+  sse?: string;
 }
 
 /** A key that DeleteObjects could not delete. */
@@ -75,14 +115,25 @@ export type RestoreOutcome = "started" | "already restored" | "in progress" | "n
 
 /** Everything the engine needs from S3, for one bucket. */
 export interface ObjectStore {
-  /** Lists every object under `prefix`, a page at a time. */
-  list(prefix: string): AsyncIterable<RemoteObject[]>;
-  /** Uploads a local file to `key`; returns the new object's ETag. */
-  upload(key: string, file: { path: string; size: number }, options?: UploadOptions): Promise<
-    { etag?: string }
-  >;
-  /** Copies an object inside the bucket, keeping metadata, content type and tags. */
-  copy(fromKey: string, toKey: string, options?: CopyOptions): Promise<void>;
+  /**
+   * Lists every object under `prefix` (after `options.startAfter`, when given), a page at
+   * a time, in key order: by the UTF-8 bytes of the keys, as S3 sorts them. A page may be
+   * empty. Each page is one ListObjectsV2 request, sent when the consumer asks for the
+   * page, so a consumer that stops asking stops the listing.
+   */
+  list(prefix: string, options?: ListOptions): AsyncIterable<RemoteObject[]>;
+  /** Uploads a local file to `key`; says what it made. */
+  upload(
+    key: string,
+    file: { path: string; size: number },
+    options?: UploadOptions,
+  ): Promise<UploadResult>;
+  /**
+   * Copies an object inside the bucket, keeping metadata, content type, tags, storage
+   * class and encryption; reads the source's headers first only where the options do not
+   * say what the copy needs.
+   */
+  copy(fromKey: string, toKey: string, options?: CopyOptions): Promise<CopyResult>;
   /** Deletes up to 1000 keys in one request; returns the keys that failed. */
   deleteMany(keys: readonly string[]): Promise<DeleteFailure[]>;
   /** HeadObject; undefined when the key does not exist. */

@@ -31,23 +31,28 @@ export function guardUnreachable(
 ): ObjectStore {
   const threshold = options.threshold ?? 3;
   let consecutive = 0;
+  let inRow = 0;
   let tripped: StoreUnreachableError | undefined;
-  const guard = async <T>(call: () => Promise<T>): Promise<T> => {
+  const guard = async <T>(call: () => Promise<T>, weight = 1): Promise<T> => {
     if (tripped) throw tripped;
     try {
       const result = await call();
       consecutive = 0;
+      inRow = 0;
       return result;
     } catch (error) {
       if (!isNetworkError(error)) {
         consecutive = 0;
+        inRow = 0;
         throw error;
       }
-      if (++consecutive >= threshold) {
+      consecutive += weight;
+      inRow++;
+      if (consecutive >= threshold) {
         tripped ??= new StoreUnreachableError(
-          `S3 became unreachable (${
-            errorMessage(error)
-          }); stopped after ${consecutive} failed requests in a row. Work done so far is recorded; run again when S3 is back.`,
+          `S3 became unreachable (${errorMessage(error)}); stopped after ${inRow} failed request${
+            inRow === 1 ? "" : "s"
+          } in a row. Work done so far is recorded; run again when S3 is back.`,
         );
         throw tripped;
       }
@@ -55,10 +60,12 @@ export function guardUnreachable(
     }
   };
   return {
-    list: (prefix) => store.list(prefix),
+    list: (prefix, listOptions) => store.list(prefix, listOptions),
     upload: (key, file, uploadOptions) => guard(() => store.upload(key, file, uploadOptions)),
     copy: (fromKey, toKey, copyOptions) => guard(() => store.copy(fromKey, toKey, copyOptions)),
-    deleteMany: (keys) => guard(() => store.deleteMany(keys)),
+    // One DeleteObjects carries up to 1,000 keys, each the end of a move, after the SDK's
+    // retries: when it cannot reach S3, S3 is gone for this run.
+    deleteMany: (keys) => guard(() => store.deleteMany(keys), threshold),
     head: (key) => guard(() => store.head(key)),
     restore: (key, restoreOptions) => guard(() => store.restore(key, restoreOptions)),
     multipartThreshold: store.multipartThreshold,
