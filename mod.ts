@@ -37,23 +37,32 @@ export {
   TEMP_FOLDER,
   type UploadAction,
 } from "./lib/model.ts";
-export { scan } from "./lib/scan/scan.ts";
-export type { ScanResult } from "./lib/scan/scan.ts";
+export { scan, walk } from "./lib/scan/walk.ts";
+export type { ScanResult } from "./lib/scan/walk.ts";
+export { startScan } from "./lib/scan/stream.ts";
+export type { ScanStream } from "./lib/scan/stream.ts";
+export { compareKeys } from "./lib/scan/key_order.ts";
+export { listInOrder } from "./lib/scan/listing.ts";
 export { ALWAYS_EXCLUDED, excluder, filter, globToRegExp } from "./lib/scan/filter.ts";
 export type { PathFilter } from "./lib/scan/filter.ts";
 export { NullRecorder, SCHEMA_VERSION, StateStore } from "./lib/state/store.ts";
-export { matchesRemote, plan } from "./lib/plan/plan.ts";
+export { plan } from "./lib/plan/plan.ts";
+export type { PlanInput, PlanOptions, PlanResult } from "./lib/plan/plan.ts";
+export { classify } from "./lib/plan/merge.ts";
+export type { Classification, MergeInput, MergeOptions } from "./lib/plan/merge.ts";
+export { decide } from "./lib/plan/decide.ts";
+export type { DecideOptions } from "./lib/plan/decide.ts";
+export { matchesRemote } from "./lib/plan/rules.ts";
 export { orderMoves } from "./lib/plan/move_order.ts";
 export { summariseRenames } from "./lib/report/renames.ts";
 export type { FolderRename, RenameSummary } from "./lib/report/renames.ts";
-export type { PlanInput, PlanOptions } from "./lib/plan/plan.ts";
 export type { ObjectStore, RemoteObject } from "./lib/s3/store.ts";
 export { copySource, createS3Client, S3Store } from "./lib/s3/aws_store.ts";
 export { MemoryStore } from "./lib/s3/memory_store.ts";
 export type { ConnectionOptions, S3StoreOptions } from "./lib/s3/aws_store.ts";
 export { LiveExecutor } from "./lib/execute/live.ts";
 export { DryRunExecutor } from "./lib/execute/dry_run.ts";
-export type { ExecutionReporter, Executor, Failure, Outcome } from "./lib/execute/live.ts";
+export type { ExecutionReporter, Executor, Failure, Outcome } from "./lib/execute/executor.ts";
 export { runTarget } from "./lib/run_target.ts";
 export type { TargetReport, TargetRunOptions } from "./lib/run_target.ts";
 export { deleteGuard } from "./lib/plan/delete_guard.ts";

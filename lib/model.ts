@@ -15,8 +15,11 @@ export interface LocalFile {
   path: string;
   /** Device number of the file system holding the file. */
   dev: number;
-  /** Inode number. */
-  ino: number;
+  /**
+   * Inode number, exact: NFS and some FUSE file systems use all 64 bits, more than a
+   * JavaScript number holds.
+   */
+  ino: bigint;
   /** Size in bytes. */
   size: number;
   /** Last modification time in milliseconds since the epoch. */
@@ -59,8 +62,8 @@ export interface FileRecord {
   path: string;
   /** Device number. */
   dev: number;
-  /** Inode number. */
-  ino: number;
+  /** Inode number, exact (64 bits). */
+  ino: bigint;
   /** Size in bytes. */
   size: number;
   /** Modification time, ms since the epoch. */
@@ -69,6 +72,25 @@ export interface FileRecord {
   inS3: boolean;
   /** Birth time in ms, where the file system keeps one. */
   btimeMs?: number;
+  /** The object's ETag when we uploaded, moved or adopted it (with quotes), if known. */
+  etag?: string;
+  /**
+   * The object's storage class as recorded, "STANDARD" included; undefined when not known
+   * (rows written before schema 6).
+   */
+  storageClass?: string;
+  /**
+   * How the object is encrypted, when we know it: "" the bucket's default (nothing was
+   * asked for), "AES256", "aws:kms" or "aws:kms:KEY-ID". Undefined: not known (an object
+   * we adopted), so a move reads the object's headers first.
+   */
+  sse?: string;
+  /**
+   * The object was copied to this key, and its own key waits to be deleted: a run that
+   * ended between the copy and the delete left this row, and the next run deletes the key
+   * (unless a file is at this path again).
+   */
+  movedTo?: string;
 }
 
 /** A change to the recorded rows, applied in one transaction. */
@@ -77,6 +99,10 @@ export interface StateChange {
   upsert?: readonly FileRecord[];
   /** Paths whose rows are removed. */
   forget?: readonly string[];
+  /** Rows whose object was copied to `to`: their key waits to be deleted. */
+  moved?: ReadonlyArray<{ path: string; to: string }>;
+  /** Paths whose rows are removed if they still wait for their key to be deleted. */
+  forgetMoved?: readonly string[];
 }
 
 /** Writes changes to the state of one target. Dry runs use `NullRecorder`. */
@@ -92,6 +118,14 @@ export interface StateRecorder {
   readonly writes: number;
 }
 
+/** A batch of what the scan found, in key order. */
+export interface ScanBatch {
+  /** Regular files, sorted as S3 sorts their keys (by the UTF-8 bytes of the path). */
+  files: LocalFile[];
+  /** Entries that are not regular files or could not be read, in no particular order. */
+  skipped: SkippedEntry[];
+}
+
 /** What the remote listing says about one key (relative to the prefix). */
 export interface RemoteEntry {
   /** Size in bytes. */
@@ -104,10 +138,21 @@ export interface RemoteEntry {
   storageClass?: string;
   /** An archived object known (from HeadObject) to be restored, so it can be copied. */
   restored?: boolean;
+  /**
+   * Not listed: the row's record stands for the object (a run that trusts the state).
+   * Its storage class is then the row's, which may be unknown.
+   */
+  recorded?: boolean;
 }
 
 /** Folder, under the prefix, that holds the temporary keys of swaps. */
 export const TEMP_FOLDER = ".s3-smart-sync-tmp/";
+
+/** A listed object: its key relative to the prefix, and what the listing says of it. */
+export interface ListedEntry extends RemoteEntry {
+  /** Key relative to the prefix. */
+  key: string;
+}
 
 /** A server-side move of an object from one key to another (copy, then delete). */
 export interface MoveAction {
@@ -119,12 +164,25 @@ export interface MoveAction {
   file?: LocalFile;
   /** Size of the object. */
   size: number;
-  /** ETag of the source as listed; the copy is made only if it still matches. */
+  /** ETag of the source (listed, or recorded); the copy is made only if it still matches. */
   etag?: string;
-  /** Storage class of the source, kept by the copy. */
+  /**
+   * Storage class of the source, kept by the copy ("STANDARD" included); undefined when
+   * not known, so the copy reads it from the object first.
+   */
   storageClass?: string;
+  /**
+   * The source's encryption as recorded (see `FileRecord.sse`); undefined when not known,
+   * so the copy reads the source's headers first to keep it.
+   */
+  sse?: string;
   /** The destination already holds this object (a run died between copy and delete). */
   copyDone: boolean;
+  /**
+   * The source key gets new content in this run (another move's destination, or a new
+   * file at that path), so it is not deleted after the copy.
+   */
+  keepSource?: boolean;
   /** Why the move was planned. */
   reason: string;
 }
@@ -142,6 +200,23 @@ export interface UploadAction {
   reason: UploadReason;
 }
 
+/**
+ * The uploads a plan decided, held until the executor makes them: in memory, or on disk
+ * for a first run of a million files.
+ */
+export interface UploadQueue {
+  /** Adds an upload. */
+  push(action: UploadAction): void;
+  /** How many uploads it holds. */
+  readonly count: number;
+  /** How many bytes they are. */
+  readonly bytes: number;
+  /** The uploads in the order they were pushed, a batch at a time. */
+  batches(): Iterable<UploadAction[]>;
+  /** Frees what it holds; it is empty afterwards. */
+  close(): void;
+}
+
 /** A deletion of a key whose local file is gone (only with `--delete`). */
 export interface DeleteAction {
   /** Key relative to the prefix. */
@@ -151,7 +226,8 @@ export interface DeleteAction {
   /** Why. */
   reason: string;
   /**
-   * A temporary key a run that died during a swap left behind: deleted whatever the
+   * Completes earlier work rather than deleting a user's object: a temporary key of a
+   * swap, or the source of a move whose copy a dead run recorded. Made whatever the
    * options, never held and never counted by the delete guard.
    */
   temporary?: boolean;
@@ -188,14 +264,15 @@ export interface DeferredMove {
 export interface Plan {
   /** Server-side moves, not yet ordered (see `orderMoves`). */
   moves: MoveAction[];
-  /** Uploads. */
-  uploads: UploadAction[];
+  /** Uploads (in memory, or spilled to disk for a first run of millions of files). */
+  uploads: UploadQueue;
   /** Deletes. */
   deletes: DeleteAction[];
   /**
-   * State changes that need no S3 request and are written before anything else:
-   * adopted objects, changed inode numbers, local state recorded by `moves`, rows
-   * of vanished files and rows at keys that a move is about to overwrite.
+   * State changes that need no S3 request and are written before anything else: rows
+   * of vanished files and rows at keys that a move is about to overwrite, and the rows of
+   * files decided after rename matching (adopted objects, changed inode numbers, local
+   * state recorded by `moves`). Rows decided while merging are written then.
    */
   record: { upsert: FileRecord[]; forget: string[] };
   /** Files already in S3 as they are locally. */
@@ -234,8 +311,8 @@ export interface DeferredRecord extends DeferredMove {
  *
  * @example
  * ```ts
- * const file: LocalFile = { path: "a.jpg", dev: 2049, ino: 12, size: 5, mtimeMs: 1e12 };
- * recordOf(file, "a.jpg", true); // { path: "a.jpg", dev: 2049, ino: 12, size: 5, mtimeMs: 1e12, inS3: true }
+ * const file: LocalFile = { path: "a.jpg", dev: 2049, ino: 12n, size: 5, mtimeMs: 1e12 };
+ * recordOf(file, "a.jpg", true); // { path: "a.jpg", dev: 2049, ino: 12n, size: 5, mtimeMs: 1e12, inS3: true }
  * ```
  */
 export function recordOf(file: LocalFile, key: string, inS3: boolean): FileRecord {

@@ -1,35 +1,39 @@
 /**
- * The pipeline shared by `sync`, `moves` and `status` for one target:
- * scan → plan → execute → record.
+ * The pipeline of one target, shared by `sync`, `moves` and `status`: scan → plan →
+ * execute → record. The scan, the state rows and the listing are merged as sorted
+ * streams; every policy is a named function of its stage, and this module only wires
+ * them in order.
  *
  * @module
  */
-import { deleteGuard } from "./plan/delete_guard.ts";
 import { DeleteRefusedError, errorMessage, UsageError } from "./errors.ts";
 import { DryRunExecutor } from "./execute/dry_run.ts";
-import {
-  type ExecutionReporter,
-  type Executor,
-  LiveExecutor,
-  type Outcome,
-} from "./execute/live.ts";
-import { excluder, filter } from "./scan/filter.ts";
-import { plan } from "./plan/plan.ts";
-import { ARCHIVE_CLASSES, parseRestore } from "./s3/archive.ts";
-import { updateArchiveLog } from "./state/archive_log.ts";
-import { localDirProblem } from "./scan/local_dir.ts";
-import { acquireLock } from "./state/lock.ts";
-import { guardUnreachable } from "./s3/unreachable_guard.ts";
-import { runPool } from "./pool.ts";
-import type { ObjectStore } from "./s3/store.ts";
+import type { ExecutionReporter, Executor, Outcome } from "./execute/executor.ts";
+import { abortLeftoverUploads } from "./execute/leftovers.ts";
+import { LiveExecutor } from "./execute/live.ts";
+import { restoredSources } from "./execute/restored.ts";
+import { contentMismatches } from "./execute/verify.ts";
+import type { DeferredRecord, MoveAction, Plan, SkippedEntry, TargetKey } from "./model.ts";
+import { deleteGuard, holdDeletes, unseenEntries } from "./plan/delete_guard.ts";
+import { decide } from "./plan/decide.ts";
+import { type Classification, classify } from "./plan/merge.ts";
+import { dropMismatchedMoves } from "./plan/verify.ts";
+import { ARCHIVE_CLASSES } from "./s3/archive.ts";
 import { explainS3Error } from "./s3/errors.ts";
-import { startScan } from "./scan/in_worker.ts";
-import type { TargetRegistry } from "./state/registry.ts";
-import { statePathOf, StateStore } from "./state/store.ts";
 import type { S3Location } from "./s3/location.ts";
-import { type DeferredRecord, type Plan, type RemoteEntry, type SkippedEntry } from "./model.ts";
-
-const encoder = new TextEncoder();
+import type { ObjectStore } from "./s3/store.ts";
+import { guardUnreachable } from "./s3/unreachable_guard.ts";
+import { excluder } from "./scan/filter.ts";
+import { listInOrder, topFolderSplits } from "./scan/listing.ts";
+import { localDirProblem } from "./scan/local_dir.ts";
+import { relativeEntries } from "./scan/remote_entries.ts";
+import { startScan } from "./scan/stream.ts";
+import { keyProblem } from "./s3/location.ts";
+import { acquireLock, type RunLock } from "./state/lock.ts";
+import type { TargetRegistry } from "./state/registry.ts";
+import { recordRun } from "./state/run_bookkeeping.ts";
+import { NullRecorder, statePathOf, StateStore } from "./state/store.ts";
+import { UploadSpool } from "./state/upload_spool.ts";
 
 /** What to run against one target. */
 export interface TargetRunOptions {
@@ -53,8 +57,12 @@ export interface TargetRunOptions {
   checkDeletes?: boolean;
   /** Exclude patterns (`aws s3 sync` semantics). */
   excludes?: readonly string[];
-  /** Requests in flight at most. */
+  /** Uploads in flight at most (default 10). */
   concurrency?: number;
+  /** Server-side copies and deletes in flight at most (default 64). */
+  moveConcurrency?: number;
+  /** ListObjectsV2 ranges listed at once (default 16). */
+  listConcurrency?: number;
   /** Storage class of uploads. */
   storageClass?: string;
   /** Allow at most this many deletes. */
@@ -65,6 +73,18 @@ export interface TargetRunOptions {
   archiveLog?: string;
   /** Before each move, compare the local file's MD5 with the object's ETag (where it is one). */
   verifyMoves?: boolean;
+  /**
+   * Skip the listing while the last full listing is younger than `maxStateAgeMs`: plan
+   * from the scan and the state alone (each move still conditional on its source's ETag).
+   */
+  trustState?: boolean;
+  /** How old the last full listing may be for `trustState` (default 7 days). */
+  maxStateAgeMs?: number;
+  /**
+   * Defer moves whose source is listed as archived without trying the copy (AWS refuses
+   * it). False for servers that copy such objects (Ceph RGW labels classes). Default true.
+   */
+  deferArchived?: boolean;
 }
 
 /** Side effects the pipeline needs. */
@@ -77,6 +97,14 @@ export interface TargetRunDeps {
   registry?: TargetRegistry;
 }
 
+/** How the run learned what is in S3. */
+export interface ListingInfo {
+  /** `full`: this run listed the prefix; `trusted`: it planned from the state DB alone. */
+  kind: "full" | "trusted";
+  /** When the last full listing before this run was taken (ms since the epoch), if ever. */
+  previousFullListingMs?: number;
+}
+
 /** What a run of one target found and did. */
 export interface TargetReport {
   /** The plan that was executed. */
@@ -87,7 +115,7 @@ export interface TargetReport {
   scanSkipped: SkippedEntry[];
   /** Local files found, after excludes. */
   localFiles: number;
-  /** Objects listed under the prefix, after excludes. */
+  /** Objects listed under the prefix (or recorded, trusting the state), after excludes. */
   remoteObjects: number;
   /** Local files excluded by patterns. */
   excluded: number;
@@ -95,11 +123,7 @@ export interface TargetReport {
   stateWrites: number;
   /** Whether anything was changed. */
   dryRun: boolean;
-  /**
-   * Milliseconds per phase: stateLoad, listing, scan (from the start, on its own
-   * thread), scanWait (time spent waiting for it after the listing), filter, plan,
-   * execute.
-   */
+  /** Milliseconds per phase: open, merge (scan, rows and listing together), plan, execute. */
   timings: Record<string, number>;
   /**
    * Moves of this target that wait for archived objects to be restored, after this run:
@@ -114,6 +138,30 @@ export interface TargetReport {
   plannedDeletes: number;
   /** The target could not be listed in the registry (why), so `restore` may miss it. */
   registryProblem?: string;
+  /** Moves `--verify-moves` found to be no renames (uploaded instead). */
+  mismatchedMoves: MoveAction[];
+  /** Whether the run listed S3 or trusted the state. */
+  listing: ListingInfo;
+}
+
+/** Split points of the next listing: every this many listed keys. */
+const KEYS_PER_RANGE = 5000;
+const WEEK_MS = 7 * 24 * 3_600_000;
+
+/** What the run is, decided once: what it may change, what it plans, what it deletes. */
+interface RunMode {
+  dryRun: boolean;
+  plan: "sync" | "moves";
+  /** `execute`: sync --delete; `judge`: planned for the guard only; `none`. */
+  deletes: "execute" | "judge" | "none";
+}
+
+function runModeOf(options: TargetRunOptions): RunMode {
+  const dryRun = options.mode === "status" || (options.dryRun ?? false);
+  if (options.mode === "moves") {
+    return { dryRun, plan: "moves", deletes: options.checkDeletes ? "judge" : "none" };
+  }
+  return { dryRun, plan: "sync", deletes: options.deleteRemote ? "execute" : "none" };
 }
 
 /**
@@ -135,244 +183,275 @@ export interface TargetReport {
  *   endpoint: "",
  *   mode: "sync",
  * }, { store: new MemoryStore() });
- * console.log(report.outcome.uploads.length);
+ * console.log(report.outcome.uploads);
  * ```
  */
 export async function runTarget(
   options: TargetRunOptions,
   dependencies: TargetRunDeps,
 ): Promise<TargetReport> {
+  const mode = runModeOf(options);
+  refuseUnusableDirectory(options, mode);
   // Stop soon after S3 becomes unreachable rather than failing file after file.
-  const deps = { ...dependencies, store: guardUnreachable(dependencies.store) };
-  const { localDir, location, mode } = options;
-  const dryRun = mode === "status" || (options.dryRun ?? false);
-  const problem = localDirProblem(localDir);
-  // An empty directory is most often an unmounted volume: a run that writes refuses it
-  // before it creates anything there, unless the user says the emptiness is real.
-  if (problem && !(problem.kind === "empty" && (dryRun || options.forceDelete))) {
-    throw new UsageError(
-      problem.kind === "empty"
-        ? `${problem.message} Nothing was changed. ${
-          options.deleteRemote
-            ? "If it really is empty and its objects should be deleted, pass --force-delete."
-            : "There is nothing to sync in it."
-        }`
-        : problem.message,
-    );
-  }
-  // The walk runs on another thread while this one loads the state and lists the bucket.
-  const started = performance.now();
+  const store = guardUnreachable(dependencies.store);
   const timings: Record<string, number> = {};
-  const mark = (phase: string, since: number) => {
-    timings[phase] = Math.round(performance.now() - since);
-    return performance.now();
+  let phase = performance.now();
+  const mark = (name: string) => {
+    const now = performance.now();
+    timings[name] = Math.round(now - phase);
+    phase = now;
   };
-  const targetKey = {
-    endpoint: options.endpoint,
-    bucket: location.bucket,
-    prefix: location.prefix,
-  };
+  const { localDir, location } = options;
+  const targetKey: TargetKey = { endpoint: options.endpoint, ...location };
   // One run at a time per directory and target (dry runs only read).
-  const lock = dryRun ? undefined : acquireLock(localDir, targetKey);
-  const pendingScan = startScan(localDir);
-  let scanDone = false;
-  let state: StateStore;
+  const lock: RunLock | undefined = mode.dryRun ? undefined : acquireLock(localDir, targetKey);
+  let state: StateStore | undefined;
+  const scanned = startScan(localDir);
   try {
-    state = StateStore.open(localDir, { readOnly: dryRun });
-  } catch (error) {
-    pendingScan.cancel();
-    lock?.release();
-    throw error;
-  }
-  let registryProblem: string | undefined;
-  if (!dryRun && deps.registry) {
-    try {
-      deps.registry.register({ localDir, stateDb: statePathOf(localDir), ...targetKey });
-    } catch (error) {
-      registryProblem = errorMessage(error);
-    }
-  }
-  try {
+    state = StateStore.open(localDir, { readOnly: mode.dryRun });
+    const registryProblem = mode.dryRun
+      ? undefined
+      : register(dependencies.registry, targetKey, localDir);
     const targetId = state.target(targetKey);
-    let phaseStart = performance.now();
-    const previous = state.load(targetId);
-    phaseStart = mark("stateLoad", phaseStart);
-    const recordedRootDev = state.rootDev(targetId);
-
+    const recorder = mode.dryRun || targetId === undefined
+      ? new NullRecorder()
+      : state.recorder(targetId);
     const isExcluded = excluder(options.excludes ?? []);
+    const previousListing = state.listedAt(targetId);
+    const trusted = options.trustState === true && previousListing !== undefined &&
+      Date.now() - previousListing < (options.maxStateAgeMs ?? WEEK_MS);
+    if (!mode.dryRun && targetId !== undefined) {
+      await abortLeftoverUploads(state.openMultipartUploads(targetId), {
+        store,
+        done: (key) => state!.noteMultipart(targetId, { key, state: "done" }),
+      });
+    }
+    mark("open");
 
-    const remote = new Map<string, RemoteEntry>();
+    const listedAt = Date.now();
+    // Every 5,000th listed key: the split points of the next listing (not every key).
+    const nextSplits: string[] = [];
+    let listed = 0;
+    const rowCount = state.countRows(targetId);
+    const uploads = new UploadSpool();
+    const rootDevBefore = state.rootDev(targetId);
+    let classification: Classification;
     try {
-      for await (const page of deps.store.list(location.prefix)) {
-        for (const object of page) {
-          const key = object.key.slice(location.prefix.length);
-          // Folder placeholder objects ("photos/") are not files: never touched.
-          if (key === "" || key.endsWith("/") || isExcluded(key)) continue;
-          remote.set(key, object);
-        }
-      }
+      classification = await classify({
+        files: scanned,
+        records: state.rows(targetId),
+        remote: trusted ? undefined : relativeEntries(
+          listInOrder(store, location.prefix, {
+            splits: previousListing === undefined
+              ? firstRunSplits(localDir, location.prefix)
+              : state.listSplits(targetId),
+            concurrency: options.listConcurrency ?? 16,
+          }),
+          location.prefix,
+        ),
+      }, {
+        mode: mode.plan,
+        isExcluded,
+        keyProblem: (path) => keyProblem(location.prefix, path),
+        rootDevChanged: rootDevBefore !== undefined && rootDevBefore !== scanned.rootDev,
+        inodeKnown: (ino) => rowCount > 0 && state!.rowsWithInode(targetId, ino).length > 0,
+        nfcKeys: state.nfcKeys(targetId),
+        deleteRemote: mode.deletes !== "none",
+        uploads,
+        recorder,
+        onListed: (key) => {
+          if (++listed % KEYS_PER_RANGE === 0) nextSplits.push(location.prefix + key);
+        },
+      });
     } catch (error) {
       throw explainS3Error(error, {
         bucket: location.bucket,
         endpoint: options.endpoint || undefined,
       });
     }
+    mark("merge");
 
-    // Multipart uploads a run that died left open are billed until aborted.
-    if (!dryRun && targetId !== undefined) {
-      for (const key of state.openMultipartUploads(targetId)) {
-        try {
-          await deps.store.abortMultipartUploads(key);
-          state.noteMultipart(targetId, { key, state: "done" });
-        } catch {
-          // Tried again next run.
-        }
-      }
-    }
-
-    // Archived sources that `restore` asked S3 to restore: is the restore done?
-    const deferredBefore = state.deferredMoves(targetId);
-    const toCheck = deferredBefore.filter((move) =>
-      move.restoreRequestedMs !== undefined &&
-      ARCHIVE_CLASSES.has(remote.get(move.from)?.storageClass ?? "")
-    );
-    await runPool(toCheck, {
-      concurrency: options.concurrency ?? 10,
-      worker: async (move) => {
-        try {
-          const head = await deps.store.head(location.prefix + move.from);
-          if (head && parseRestore(head.restore).state === "restored") {
-            remote.set(move.from, { ...remote.get(move.from)!, restored: true });
-          }
-        } catch {
-          // Unknown: the move stays deferred and is checked again next run.
-        }
-      },
-    });
-
-    phaseStart = mark("listing", phaseStart);
-    const scanned = await pendingScan();
-    scanDone = true;
-    phaseStart = mark("scanWait", phaseStart);
-    timings.scan = Math.round(performance.now() - started);
-    const { kept: wanted, excluded } = filter(scanned.files, {
-      isExcluded,
-      pathOf: (file) => file.path,
-    });
-    // S3 keys are at most 1024 bytes of UTF-8.
-    const prefixBytes = encoder.encode(location.prefix).length;
-    const local = wanted.filter((file) => {
-      if (file.path.length * 3 + prefixBytes <= 1024) return true;
-      const bytes = prefixBytes + encoder.encode(file.path).length;
-      if (bytes <= 1024) return true;
-      scanned.skipped.push({
-        path: file.path,
-        kind: "invalid name",
-        reason: `its key would be ${bytes} bytes long; S3 keys are at most 1024 bytes`,
-      });
-      return false;
-    });
-
-    // Drop rows of files that are excluded now: they are neither synced nor moved.
-    for (const path of previous.keys()) if (isExcluded(path)) previous.delete(path);
-
-    phaseStart = mark("filter", phaseStart);
-    const result = plan({ previous, local, remote }, {
-      mode: mode === "moves" ? "moves" : "sync",
-      deleteRemote: mode === "moves" ? options.checkDeletes : options.deleteRemote,
-      rootDevChanged: recordedRootDev !== undefined && recordedRootDev !== scanned.rootDev,
+    await markRestoredSources(classification, { state, targetId, store, prefix: location.prefix });
+    const plan = decide(classification, {
+      mode: mode.plan,
+      deleteRemote: mode.deletes !== "none",
+      rootDevChanged: rootDevBefore !== undefined && rootDevBefore !== scanned.rootDev,
       nfcKeys: state.nfcKeys(targetId),
+      deferArchived: options.deferArchived ?? true,
+      uploads,
     });
-
-    // A file that could not be read or named may be where a deleted-looking file went
-    // (renamed to a bad name, a folder that became unreadable): hold every delete
-    // until it is fixed, unless the user insists.
-    const unseen = scanned.skipped.filter((entry) =>
-      entry.kind === "unreadable" || entry.kind === "invalid name" || entry.kind === "vanished"
-    );
-    let heldDeletes = 0;
-    if (unseen.length > 0 && !options.forceDelete) {
-      const kept = result.deletes.filter((action) => action.temporary);
-      heldDeletes = result.deletes.length - kept.length;
-      result.deletes = kept;
-    }
-    const userDeletes = result.deletes.filter((action) => !action.temporary);
-    const refusal = deleteGuard({
-      localFiles: local.length,
-      remoteObjects: remote.size,
-      deletes: userDeletes.length,
-      maxDelete: options.maxDelete,
-      force: options.forceDelete,
+    const mismatchedMoves = options.verifyMoves
+      ? await contentMismatches(plan.moves, { root: localDir })
+      : [];
+    dropMismatchedMoves(plan, mismatchedMoves, {
+      mode: mode.plan,
+      deleteRemote: mode.deletes !== "none",
     });
-    if (refusal) {
-      throw new DeleteRefusedError(`Refusing to delete: ${refusal}. Nothing was changed.`);
-    }
+    const heldDeletes = holdDeletes(plan, {
+      unseen: unseenEntries(classification.scanSkipped).length,
+      force: options.forceDelete ?? false,
+    });
+    const plannedDeletes = guardDeletes(plan, classification, options);
     // moves only judged them: another tool makes the deletes, after this run.
-    if (mode === "moves") result.deletes = result.deletes.filter((action) => action.temporary);
+    if (mode.deletes === "judge") plan.deletes = plan.deletes.filter((action) => action.temporary);
+    mark("plan");
 
-    let executor: Executor;
-    if (dryRun || targetId === undefined) {
-      executor = new DryRunExecutor(deps.reporter);
-    } else {
-      executor = new LiveExecutor({
-        store: deps.store,
-        recorder: state.recorder(targetId),
+    const executor: Executor = mode.dryRun || targetId === undefined
+      ? new DryRunExecutor(dependencies.reporter)
+      : new LiveExecutor({
+        store,
+        recorder,
         prefix: location.prefix,
         root: localDir,
         concurrency: options.concurrency ?? 10,
+        moveConcurrency: options.moveConcurrency ?? 64,
         storageClass: options.storageClass,
-        reporter: deps.reporter,
-        verifyMoves: options.verifyMoves,
-        movesOnly: mode === "moves",
-        deleteRemote: mode === "sync" && (options.deleteRemote ?? false) && heldDeletes === 0,
+        reporter: dependencies.reporter,
+        movesOnly: mode.plan === "moves",
       });
-    }
-    phaseStart = mark("plan", phaseStart);
-    deps.reporter?.planned?.(result);
-    const outcome = await executor.execute(result);
-    mark("execute", phaseStart);
-    const firstDeferred = new Map(deferredBefore.map((old) => [old.from, old.firstDeferredMs]));
-    let deferred: DeferredRecord[] = result.deferred.map((move) => ({
-      ...move,
-      firstDeferredMs: firstDeferred.get(move.from) ?? Date.now(),
-    }));
-    if (!dryRun && targetId !== undefined) {
-      state.setRootDev(targetId, scanned.rootDev);
-      // Once every move to a name as on disk went through, the NFC-era rows are gone.
-      const legacyWaits = [...result.deferred, ...outcome.deferred].some((move) =>
-        move.from !== move.to && move.from === move.to.normalize("NFC")
-      );
-      if (outcome.failures.length === 0 && !legacyWaits) state.clearNfcKeys(targetId);
-      deferred = state.saveDeferred(targetId, {
-        moves: [...result.deferred, ...outcome.deferred],
+    const outcome = await executor.execute(plan);
+    mark("execute");
+
+    const waitingMoves = [...plan.deferred, ...outcome.deferred];
+    const deferred = mode.dryRun || targetId === undefined
+      ? datedDeferrals(waitingMoves, state.deferredMoves(targetId))
+      : recordRun(state, targetId, {
+        rootDev: scanned.rootDev,
+        keysAsOnDisk: outcome.failureCount === 0 &&
+          !waitingMoves.some((move) =>
+            move.from !== move.to && move.from === move.to.normalize("NFC")
+          ),
+        listing: trusted ? undefined : { atMs: listedAt, splits: nextSplits },
+        deferred: waitingMoves,
+        archiveLog: options.archiveLog
+          ? {
+            path: options.archiveLog,
+            target: { localDir, endpoint: options.endpoint, ...location },
+          }
+          : undefined,
         nowMs: Date.now(),
       });
-      if (options.archiveLog) {
-        updateArchiveLog(options.archiveLog, {
-          target: { localDir, endpoint: options.endpoint, ...location },
-          deferred,
-        });
-      }
-    }
     return {
-      plan: result,
+      plan,
       outcome,
-      scanSkipped: scanned.skipped,
-      localFiles: local.length,
-      remoteObjects: remote.size,
-      excluded: excluded.length,
-      stateWrites: dryRun ? 0 : state.writes,
-      dryRun,
+      scanSkipped: classification.scanSkipped,
+      localFiles: classification.localFiles,
+      remoteObjects: classification.remoteObjects,
+      excluded: classification.excluded,
+      stateWrites: mode.dryRun ? 0 : state.writes,
+      dryRun: mode.dryRun,
       timings,
       deferred,
       lockTakenOverFrom: lock?.tookOverFrom,
       heldDeletes,
-      plannedDeletes: userDeletes.length,
+      plannedDeletes,
       registryProblem,
+      mismatchedMoves,
+      listing: { kind: trusted ? "trusted" : "full", previousFullListingMs: previousListing },
     };
   } finally {
-    if (!scanDone) pendingScan.cancel();
-    state.close();
+    scanned.cancel();
+    state?.close();
     lock?.release();
   }
+}
+
+/**
+ * A missing directory, a file, or an empty directory (most often an unmounted volume):
+ * refused before anything is created in it, unless the run only reads or the user says
+ * the emptiness is real.
+ */
+function refuseUnusableDirectory(options: TargetRunOptions, mode: RunMode): void {
+  const problem = localDirProblem(options.localDir);
+  if (!problem || (problem.kind === "empty" && (mode.dryRun || options.forceDelete))) return;
+  throw new UsageError(
+    problem.kind === "empty"
+      ? `${problem.message} Nothing was changed. ${
+        options.deleteRemote
+          ? "If it really is empty and its objects should be deleted, pass --force-delete."
+          : "There is nothing to sync in it."
+      }`
+      : problem.message,
+  );
+}
+
+function register(
+  registry: TargetRegistry | undefined,
+  target: TargetKey,
+  localDir: string,
+): string | undefined {
+  try {
+    registry?.register({ localDir, stateDb: statePathOf(localDir), ...target });
+    return undefined;
+  } catch (error) {
+    return errorMessage(error);
+  }
+}
+
+/**
+ * Split points of a first listing, when no earlier one left any: one per top-level folder
+ * of the local tree (the objects of a mirror are mostly under those). Later listings use
+ * the points the last full listing kept, a range per 5,000 keys.
+ */
+function firstRunSplits(localDir: string, prefix: string): readonly string[] {
+  const folders: string[] = [];
+  try {
+    for (const entry of Deno.readDirSync(localDir)) if (entry.isDirectory) folders.push(entry.name);
+  } catch {
+    return [];
+  }
+  return topFolderSplits(prefix, folders);
+}
+
+/** Sources of deferred moves that `restore` asked S3 to restore: are they restored now? */
+async function markRestoredSources(
+  classification: Classification,
+  context: { state: StateStore; targetId: number | undefined; store: ObjectStore; prefix: string },
+): Promise<void> {
+  const requested = new Set(
+    context.state.deferredMoves(context.targetId)
+      .filter((move) => move.restoreRequestedMs !== undefined)
+      .map((move) => move.from),
+  );
+  if (requested.size === 0) return;
+  const candidates = classification.displaced.filter((entry) =>
+    requested.has(entry.record.path) && ARCHIVE_CLASSES.has(entry.listed?.storageClass ?? "")
+  );
+  const restored = await restoredSources(candidates.map((entry) => entry.record.path), {
+    store: context.store,
+    prefix: context.prefix,
+  });
+  for (const entry of candidates) {
+    if (restored.has(entry.record.path)) entry.listed = { ...entry.listed!, restored: true };
+  }
+}
+
+/**
+ * The delete guard: refuses every delete (throws, nothing changed) when the directory
+ * looks unmounted or emptied. Returns how many deletes of users' objects are planned.
+ */
+function guardDeletes(
+  plan: Plan,
+  classification: Classification,
+  options: TargetRunOptions,
+): number {
+  const userDeletes = plan.deletes.filter((action) => !action.temporary).length;
+  const refusal = deleteGuard({
+    localFiles: classification.localFiles,
+    remoteObjects: classification.remoteObjects,
+    deletes: userDeletes,
+    maxDelete: options.maxDelete,
+    force: options.forceDelete,
+  });
+  if (refusal) throw new DeleteRefusedError(`Refusing to delete: ${refusal}. Nothing was changed.`);
+  return userDeletes;
+}
+
+/** Deferred moves of a run that records nothing, dated as the state DB has them. */
+function datedDeferrals(
+  moves: readonly DeferredRecord[] | readonly Omit<DeferredRecord, "firstDeferredMs">[],
+  known: readonly DeferredRecord[],
+): DeferredRecord[] {
+  const first = new Map(known.map((record) => [record.from, record.firstDeferredMs]));
+  return moves.map((move) => ({ ...move, firstDeferredMs: first.get(move.from) ?? Date.now() }));
 }

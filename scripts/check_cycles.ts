@@ -16,7 +16,7 @@ interface InfoModule {
 
 const root = new URL("../", import.meta.url).href;
 const lib = `${root}lib/`;
-const entries = Deno.args.length > 0 ? Deno.args : ["main.ts", "mod.ts", "lib/scan/worker.ts"];
+const entries = Deno.args.length > 0 ? Deno.args : ["main.ts", "mod.ts", "lib/scan/walk_worker.ts"];
 
 function modulesOf(entry: string): InfoModule[] {
   const info = new Deno.Command(Deno.execPath(), {

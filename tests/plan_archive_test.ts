@@ -1,39 +1,38 @@
 /** The planner's rules for archived objects: deferred moves and the uploads that wait. */
 import assert from "node:assert/strict";
-import { plan, type PlanOptions } from "../lib/plan/plan.ts";
-import { type FileRecord, type LocalFile, type Plan, type RemoteEntry } from "../lib/model.ts";
+import type { PlanOptions } from "../lib/plan/plan.ts";
+import { runPlan, type TestPlan } from "./helpers/plan_run.ts";
+import type { FileRecord, LocalFile, RemoteEntry } from "../lib/model.ts";
 
 const T = 1_700_000_000_000;
 const DEV = 7;
 
 function file(path: string, ino: number, size = 100, mtimeMs = T): LocalFile {
-  return { path, dev: DEV, ino, size, mtimeMs };
+  return { path, dev: DEV, ino: BigInt(ino), size, mtimeMs };
 }
 
 function rec(path: string, ino: number, size = 100): FileRecord {
-  return { path, dev: DEV, ino, size, mtimeMs: T, inS3: true };
+  return { path, dev: DEV, ino: BigInt(ino), size, mtimeMs: T, inS3: true };
 }
 
 function obj(storageClass?: string, extra: Partial<RemoteEntry> = {}): RemoteEntry {
   return { size: 100, lastModifiedMs: T + 1000, etag: '"e"', storageClass, ...extra };
 }
 
+const DEFAULT_OPTIONS: PlanOptions = { mode: "sync", deleteRemote: true };
+
 function run(
   previous: FileRecord[],
   local: LocalFile[],
   remote: Record<string, RemoteEntry>,
-  options: PlanOptions = { mode: "sync", deleteRemote: true },
-): Plan {
-  return plan({
-    previous: new Map(previous.map((record) => [record.path, record])),
-    local,
-    remote: new Map(Object.entries(remote)),
-  }, options);
+  options: PlanOptions = DEFAULT_OPTIONS,
+): Promise<TestPlan> {
+  return runPlan(previous, local, remote, options);
 }
 
 for (const storageClass of ["GLACIER", "DEEP_ARCHIVE"]) {
-  Deno.test(`plan() defers a move whose source is in ${storageClass}, uploading and deleting nothing`, () => {
-    const result = run([rec("a.jpg", 1)], [file("b.jpg", 1)], { "a.jpg": obj(storageClass) });
+  Deno.test(`plan() defers a move whose source is in ${storageClass}, uploading and deleting nothing`, async () => {
+    const result = await run([rec("a.jpg", 1)], [file("b.jpg", 1)], { "a.jpg": obj(storageClass) });
     assert.deepEqual(result.moves, []);
     assert.deepEqual(result.uploads, []);
     assert.deepEqual(result.deletes, []);
@@ -47,8 +46,8 @@ for (const storageClass of ["GLACIER", "DEEP_ARCHIVE"]) {
   });
 }
 
-Deno.test("plan() moves an archived source once it is known to be restored, keeping its class", () => {
-  const result = run([rec("a.jpg", 1)], [file("b.jpg", 1)], {
+Deno.test("plan() moves an archived source once it is known to be restored, keeping its class", async () => {
+  const result = await run([rec("a.jpg", 1)], [file("b.jpg", 1)], {
     "a.jpg": obj("DEEP_ARCHIVE", { restored: true }),
   });
   assert.deepEqual(result.deferred, []);
@@ -56,17 +55,17 @@ Deno.test("plan() moves an archived source once it is known to be restored, keep
   assert.equal(result.moves[0]!.storageClass, "DEEP_ARCHIVE");
 });
 
-Deno.test("plan() does not defer GLACIER_IR, STANDARD_IA or Intelligent-Tiering sources from a listing", () => {
+Deno.test("plan() does not defer GLACIER_IR, STANDARD_IA or Intelligent-Tiering sources from a listing", async () => {
   for (const storageClass of ["GLACIER_IR", "STANDARD_IA", "INTELLIGENT_TIERING", undefined]) {
-    const result = run([rec("a", 1)], [file("b", 1)], { a: obj(storageClass) });
+    const result = await run([rec("a", 1)], [file("b", 1)], { a: obj(storageClass) });
     assert.equal(result.moves.length, 1, String(storageClass));
     assert.deepEqual(result.deferred, []);
   }
 });
 
-Deno.test("plan() defers a move that needs the source key of a deferred move vacated", () => {
+Deno.test("plan() defers a move that needs the source key of a deferred move vacated", async () => {
   // mv b c; mv a b — where b's object is archived: a→b must not overwrite it.
-  const result = run(
+  const result = await run(
     [rec("a", 1), rec("b", 2)],
     [file("b", 1), file("c", 2)],
     { a: obj(), b: obj("DEEP_ARCHIVE") },
@@ -80,9 +79,9 @@ Deno.test("plan() defers a move that needs the source key of a deferred move vac
   assert.deepEqual(result.uploads, []);
 });
 
-Deno.test("plan() holds back an upload to the key of an archived source that is still needed", () => {
+Deno.test("plan() holds back an upload to the key of an archived source that is still needed", async () => {
   // mv a.jpg b.jpg; then a new a.jpg appears: uploading it would overwrite the archive.
-  const result = run(
+  const result = await run(
     [rec("a.jpg", 1)],
     [file("b.jpg", 1), file("a.jpg", 9, 50)],
     { "a.jpg": obj("GLACIER") },
@@ -92,8 +91,8 @@ Deno.test("plan() holds back an upload to the key of an archived source that is 
   assert.equal(result.deferred.length, 1);
 });
 
-Deno.test("plan() in moves mode records nothing at a key whose row is a move source", () => {
-  const result = run(
+Deno.test("plan() in moves mode records nothing at a key whose row is a move source", async () => {
+  const result = await run(
     [rec("a.jpg", 1)],
     [file("b.jpg", 1), file("a.jpg", 9, 50)],
     { "a.jpg": obj() },
@@ -103,8 +102,8 @@ Deno.test("plan() in moves mode records nothing at a key whose row is a move sou
   assert.deepEqual(result.record.upsert, []);
 });
 
-Deno.test("plan() drops a deferral when the renamed file was changed: upload, old key deleted", () => {
-  const result = run([rec("a.jpg", 1)], [file("b.jpg", 1, 100, T + 5000)], {
+Deno.test("plan() drops a deferral when the renamed file was changed: upload, old key deleted", async () => {
+  const result = await run([rec("a.jpg", 1)], [file("b.jpg", 1, 100, T + 5000)], {
     "a.jpg": obj("DEEP_ARCHIVE"),
   });
   assert.deepEqual(result.deferred, []);
@@ -112,29 +111,29 @@ Deno.test("plan() drops a deferral when the renamed file was changed: upload, ol
   assert.deepEqual(result.deletes.map((del) => del.key), ["a.jpg"]);
 });
 
-Deno.test("plan() does not take a new file on a reused inode for a rename when birth times differ", () => {
+Deno.test("plan() does not take a new file on a reused inode for a rename when birth times differ", async () => {
   const previous = [{ ...rec("old.txt", 5), btimeMs: T - 50_000 }];
   const reused = { ...file("new.txt", 5), btimeMs: T + 1 };
-  const result = run(previous, [reused], { "old.txt": obj() });
+  const result = await run(previous, [reused], { "old.txt": obj() });
   assert.deepEqual(result.moves, []);
   assert.deepEqual(result.uploads.map((upload) => upload.key), ["new.txt"]);
   assert.deepEqual(result.deletes.map((del) => del.key), ["old.txt"]);
-  const renamed = run(previous, [{ ...file("new.txt", 5), btimeMs: T - 50_000 }], {
+  const renamed = await run(previous, [{ ...file("new.txt", 5), btimeMs: T - 50_000 }], {
     "old.txt": obj(),
   });
   assert.equal(renamed.moves.length, 1, "a renamed file keeps its birth time");
-  const unknown = run([rec("old.txt", 5)], [reused], { "old.txt": obj() });
+  const unknown = await run([rec("old.txt", 5)], [reused], { "old.txt": obj() });
   assert.equal(unknown.moves.length, 1, "rows written before birth times were kept still match");
 });
 
-Deno.test("plan() uploads a file replaced at the same path with the same size and mtime (cp -p)", () => {
+Deno.test("plan() uploads a file replaced at the same path with the same size and mtime (cp -p)", async () => {
   const previous = [{ ...rec("a.txt", 5), btimeMs: T - 50_000 }];
   const replaced = { ...file("a.txt", 6), btimeMs: T + 7 };
-  const result = run(previous, [replaced], { "a.txt": obj() });
+  const result = await run(previous, [replaced], { "a.txt": obj() });
   assert.deepEqual(result.uploads.map((upload) => `${upload.key}:${upload.reason}`), [
     "a.txt:changed",
   ]);
-  const remounted = run(previous, [{ ...file("a.txt", 6), btimeMs: T - 50_000 }], {
+  const remounted = await run(previous, [{ ...file("a.txt", 6), btimeMs: T - 50_000 }], {
     "a.txt": obj(),
   });
   assert.deepEqual(remounted.uploads, [], "a remount changes the inode, not the birth time");

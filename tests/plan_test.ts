@@ -1,12 +1,13 @@
 import assert from "node:assert/strict";
-import { NAME_AS_ON_DISK, plan, type PlanOptions } from "../lib/plan/plan.ts";
+import type { PlanOptions } from "../lib/plan/plan.ts";
+import { NAME_AS_ON_DISK } from "../lib/plan/rules.ts";
+import { runPlan, type TestPlan } from "./helpers/plan_run.ts";
 import { orderMoves } from "../lib/plan/move_order.ts";
 import { summariseRenames } from "../lib/report/renames.ts";
 import {
   type FileRecord,
   type LocalFile,
   type MoveAction,
-  type Plan,
   type RemoteEntry,
   TEMP_FOLDER,
 } from "../lib/model.ts";
@@ -15,7 +16,7 @@ const T = 1_700_000_000_000; // an mtime, on a whole second
 const DEV = 2049;
 
 function file(path: string, ino: number, size = 100, mtimeMs = T, dev = DEV): LocalFile {
-  return { path, dev, ino, size, mtimeMs };
+  return { path, dev, ino: BigInt(ino), size, mtimeMs };
 }
 
 function rec(
@@ -23,28 +24,26 @@ function rec(
   ino: number,
   { size = 100, mtimeMs = T, inS3 = true, dev = DEV } = {},
 ): FileRecord {
-  return { path, dev, ino, size, mtimeMs, inS3 };
+  return { path, dev, ino: BigInt(ino), size, mtimeMs, inS3 };
 }
 
 function obj(size = 100, lastModifiedMs = T + 60_000, etag?: string): RemoteEntry {
   return { size, lastModifiedMs, etag };
 }
 
+const DEFAULT_OPTIONS: PlanOptions = { mode: "sync" };
+
 function run(
   previous: FileRecord[],
   local: LocalFile[],
   remote: Record<string, RemoteEntry>,
-  options: PlanOptions = { mode: "sync" },
-): Plan {
-  return plan({
-    previous: new Map(previous.map((record) => [record.path, record])),
-    local,
-    remote: new Map(Object.entries(remote)),
-  }, options);
+  options: PlanOptions = DEFAULT_OPTIONS,
+): Promise<TestPlan> {
+  return runPlan(previous, local, remote, options);
 }
 
 /** The plan's actions as short strings, for readable assertions. */
-function actions(result: Plan) {
+function actions(result: TestPlan) {
   return {
     moves: result.moves.map((move) => `${move.from}→${move.to}`).sort(),
     uploads: result.uploads.map((upload) => `${upload.key}:${upload.reason}`).sort(),
@@ -54,8 +53,8 @@ function actions(result: Plan) {
 
 const nothing = { moves: [], uploads: [], deletes: [] };
 
-Deno.test("plan() uploads every file as new on a first run to an empty prefix", () => {
-  const result = run([], [file("a.jpg", 1), file("dir/b.jpg", 2, 7)], {}, {
+Deno.test("plan() uploads every file as new on a first run to an empty prefix", async () => {
+  const result = await run([], [file("a.jpg", 1), file("dir/b.jpg", 2, 7)], {}, {
     mode: "sync",
     deleteRemote: true,
   });
@@ -65,8 +64,8 @@ Deno.test("plan() uploads every file as new on a first run to an empty prefix", 
   assert.equal(result.unchanged, 0);
 });
 
-Deno.test("plan() plans nothing and writes no state when nothing changed", () => {
-  const result = run(
+Deno.test("plan() plans nothing and writes no state when nothing changed", async () => {
+  const result = await run(
     [rec("a", 1), rec("b/c", 2, { size: 5 })],
     [file("a", 1), file("b/c", 2, 5)],
     { a: obj(100, T - 3_600_000), "b/c": obj(5) },
@@ -78,8 +77,8 @@ Deno.test("plan() plans nothing and writes no state when nothing changed", () =>
   assert.equal(result.adopted + result.inodeUpdates, 0);
 });
 
-Deno.test("plan() turns a rename into a server-side move that keeps etag and storage class", () => {
-  const result = run([rec("old.jpg", 7)], [file("new.jpg", 7)], {
+Deno.test("plan() turns a rename into a server-side move that keeps etag and storage class", async () => {
+  const result = await run([rec("old.jpg", 7)], [file("new.jpg", 7)], {
     "old.jpg": { size: 100, lastModifiedMs: T, etag: '"abc"', storageClass: "STANDARD_IA" },
   }, { mode: "sync", deleteRemote: true });
   assert.deepEqual(actions(result), { ...nothing, moves: ["old.jpg→new.jpg"] });
@@ -95,9 +94,9 @@ Deno.test("plan() turns a rename into a server-side move that keeps etag and sto
   assert.deepEqual(result.record.forget, [], "the move source row is left to the executor");
 });
 
-Deno.test("plan() moves every file of a renamed folder", () => {
+Deno.test("plan() moves every file of a renamed folder", async () => {
   const names = ["x.jpg", "y.jpg", "sub/z.jpg"];
-  const result = run(
+  const result = await run(
     names.map((name, i) => rec(`2023/${name}`, 10 + i)),
     names.map((name, i) => file(`trips/2023/${name}`, 10 + i)),
     Object.fromEntries(names.map((name) => [`2023/${name}`, obj()])),
@@ -107,8 +106,8 @@ Deno.test("plan() moves every file of a renamed folder", () => {
   assert.deepEqual(result.uploads.length + result.deletes.length, 0);
 });
 
-Deno.test("plan() moves both files of a swap even when the old path holds another inode", () => {
-  const result = run([rec("a", 1), rec("b", 2)], [file("a", 2), file("b", 1)], {
+Deno.test("plan() moves both files of a swap even when the old path holds another inode", async () => {
+  const result = await run([rec("a", 1), rec("b", 2)], [file("a", 2), file("b", 1)], {
     a: obj(100, T, '"same"'),
     b: obj(100, T, '"same"'),
   }, { mode: "sync", deleteRemote: true });
@@ -116,8 +115,8 @@ Deno.test("plan() moves both files of a swap even when the old path holds anothe
   assert.ok(result.moves.every((move) => !move.copyDone), "a swap destination is a move source");
 });
 
-Deno.test("plan() uploads a hard link instead of moving, since the old path keeps the inode", () => {
-  const result = run([rec("a", 1)], [file("a", 1), file("link", 1)], { a: obj() }, {
+Deno.test("plan() uploads a hard link instead of moving, since the old path keeps the inode", async () => {
+  const result = await run([rec("a", 1)], [file("a", 1), file("link", 1)], { a: obj() }, {
     mode: "sync",
     deleteRemote: true,
   });
@@ -125,14 +124,14 @@ Deno.test("plan() uploads a hard link instead of moving, since the old path keep
   assert.equal(result.unchanged, 1);
 });
 
-Deno.test("plan() moves a renamed file once and uploads its other new names", () => {
-  const result = run([rec("a", 1)], [file("b", 1), file("c", 1)], { a: obj() });
+Deno.test("plan() moves a renamed file once and uploads its other new names", async () => {
+  const result = await run([rec("a", 1)], [file("b", 1), file("c", 1)], { a: obj() });
   assert.deepEqual(actions(result), { ...nothing, moves: ["a→b"], uploads: ["c:new"] });
 });
 
-Deno.test("plan() uploads a hard link made after a device change, without moving its source", () => {
+Deno.test("plan() uploads a hard link made after a device change, without moving its source", async () => {
   // The volume was remounted (new dev), and "a" got a second name. "a" is still there.
-  const result = run(
+  const result = await run(
     [rec("a", 1, { dev: 1 })],
     [file("a", 1, 100, T, 2), file("b", 1, 100, T, 2)],
     {
@@ -143,9 +142,9 @@ Deno.test("plan() uploads a hard link made after a device change, without moving
   assert.deepEqual(actions(result), { ...nothing, uploads: ["b:new"] });
 });
 
-Deno.test("plan() uploads when the inode is reused with another size or mtime", () => {
+Deno.test("plan() uploads when the inode is reused with another size or mtime", async () => {
   for (const reused of [file("new", 1, 101), file("new", 1, 100, T + 1000)]) {
-    const result = run([rec("gone", 1)], [reused], { gone: obj() }, {
+    const result = await run([rec("gone", 1)], [reused], { gone: obj() }, {
       mode: "sync",
       deleteRemote: true,
     });
@@ -154,48 +153,51 @@ Deno.test("plan() uploads when the inode is reused with another size or mtime", 
   }
 });
 
-Deno.test("plan() uploads a rename whose old key is missing or listed with another size", () => {
+Deno.test("plan() uploads a rename whose old key is missing or listed with another size", async () => {
   for (const remote of [{}, { old: obj(99) }] as Record<string, RemoteEntry>[]) {
-    const result = run([rec("old", 1)], [file("new", 1)], remote);
+    const result = await run([rec("old", 1)], [file("new", 1)], remote);
     assert.deepEqual(actions(result).moves, []);
     assert.deepEqual(actions(result).uploads, ["new:new"]);
   }
 });
 
-Deno.test("plan() moves across devices only when the root device changed", () => {
+Deno.test("plan() moves across devices only when the root device changed", async () => {
   const previous = [rec("old", 1, { dev: 1 })];
   const local = [file("new", 1, 100, T, 2)];
   const remote = { old: obj() };
-  assert.deepEqual(actions(run(previous, local, remote)).uploads, ["new:new"]);
-  const result = run(previous, local, remote, { mode: "sync", rootDevChanged: true });
+  assert.deepEqual(actions(await run(previous, local, remote)).uploads, ["new:new"]);
+  const result = await run(previous, local, remote, { mode: "sync", rootDevChanged: true });
   assert.deepEqual(actions(result), { ...nothing, moves: ["old→new"] });
 });
 
-Deno.test("plan() moves a row recorded by moves only if the listed object is not older", () => {
+Deno.test("plan() moves a row recorded by moves only if the listed object is not older", async () => {
   const previous = [rec("old", 1, { mtimeMs: T + 1500, inS3: false })];
   const local = [file("new", 1, 100, T + 1500)];
   // Listed a second before the file's mtime: the object predates the file's content.
-  assert.deepEqual(actions(run(previous, local, { old: obj(100, T) })).uploads, ["new:new"]);
+  assert.deepEqual(actions(await run(previous, local, { old: obj(100, T) })).uploads, ["new:new"]);
   // Same second, earlier millisecond: S3 lists whole seconds, so it counts as not older.
-  const sameSecond = run(previous, local, { old: obj(100, T + 1000) });
+  const sameSecond = await run(previous, local, { old: obj(100, T + 1000) });
   assert.deepEqual(actions(sameSecond), { ...nothing, moves: ["old→new"] });
   // A row we uploaded ourselves needs no age check.
-  const ours = run([rec("old", 1, { mtimeMs: T + 1500 })], local, { old: obj(100, T) });
+  const ours = await run([rec("old", 1, { mtimeMs: T + 1500 })], local, { old: obj(100, T) });
   assert.deepEqual(actions(ours).moves, ["old→new"]);
 });
 
-Deno.test("plan() uploads a renamed and edited file and deletes the old key with deleteRemote", () => {
+Deno.test("plan() uploads a renamed and edited file and deletes the old key with deleteRemote", async () => {
   const previous = [rec("old", 1)];
   const local = [file("new", 1, 250, T + 5000)];
-  const withDelete = run(previous, local, { old: obj() }, { mode: "sync", deleteRemote: true });
+  const withDelete = await run(previous, local, { old: obj() }, {
+    mode: "sync",
+    deleteRemote: true,
+  });
   assert.deepEqual(actions(withDelete), { ...nothing, uploads: ["new:new"], deletes: ["old"] });
   assert.equal(withDelete.deletes[0]!.size, 100);
   assert.deepEqual(withDelete.record.forget, ["old"]);
-  assert.deepEqual(actions(run(previous, local, { old: obj() })).deletes, []);
+  assert.deepEqual(actions(await run(previous, local, { old: obj() })).deletes, []);
 });
 
-Deno.test("plan() records an inode change at an unchanged path without uploading", () => {
-  const result = run([rec("a", 1), rec("b", 2)], [file("a", 51), file("b", 52)], {
+Deno.test("plan() records an inode change at an unchanged path without uploading", async () => {
+  const result = await run([rec("a", 1), rec("b", 2)], [file("a", 51), file("b", 52)], {
     a: obj(),
     b: obj(),
   }, { mode: "sync", deleteRemote: true });
@@ -203,33 +205,34 @@ Deno.test("plan() records an inode change at an unchanged path without uploading
   assert.equal(result.inodeUpdates, 2);
   assert.deepEqual(
     result.record.upsert.map((r) => [r.path, r.ino, r.inS3]).sort(),
-    [["a", 51, true], ["b", 52, true]],
+    [["a", 51n, true], ["b", 52n, true]],
   );
 });
 
-Deno.test("plan() uploads, not re-records, a path whose key a move takes away", () => {
+Deno.test("plan() uploads, not re-records, a path whose key a move takes away", async () => {
   // A swap of two same-size, same-mtime files, with b's object missing (a swap that died
   // after its first step): "a" looks like a remount, yet its key is moved to "b".
-  const result = run([rec("a", 1), rec("b", 2)], [file("a", 2), file("b", 1)], { a: obj() });
+  const result = await run([rec("a", 1), rec("b", 2)], [file("a", 2), file("b", 1)], { a: obj() });
   assert.deepEqual(actions(result).moves, ["a→b"]);
   assert.deepEqual(result.uploads.map((upload) => upload.key), ["a"]);
   assert.equal(result.inodeUpdates, 0);
   assert.ok(!result.record.upsert.some((r) => r.path === "a" && r.inS3));
 });
 
-Deno.test("plan() adopts same-size objects on a first run, but not older or other-size ones", () => {
-  const result = run([], [file("same", 1), file("older", 2), file("bigger", 3)], {
+Deno.test("plan() adopts same-size objects on a first run, but not older or other-size ones", async () => {
+  const result = await run([], [file("same", 1), file("older", 2), file("bigger", 3)], {
     same: obj(100, T + 10),
     older: obj(100, T - 1000),
     bigger: obj(200, T + 10),
   });
   assert.equal(result.adopted, 1);
   assert.deepEqual(actions(result).uploads, ["bigger:new", "older:new"]);
-  assert.deepEqual(result.record.upsert, [rec("same", 1)]);
+  // The adopted object's class (a listing that names none: STANDARD) is recorded with it.
+  assert.deepEqual(result.record.upsert, [{ ...rec("same", 1), storageClass: "STANDARD" }]);
 });
 
-Deno.test("plan() gives the reason for uploading a file already recorded", () => {
-  const result = run(
+Deno.test("plan() gives the reason for uploading a file already recorded", async () => {
+  const result = await run(
     [rec("changed", 1), rec("missing", 2), rec("differs", 3)],
     [file("changed", 1, 120), file("missing", 2), file("differs", 3)],
     { changed: obj(), differs: obj(7) },
@@ -241,17 +244,17 @@ Deno.test("plan() gives the reason for uploading a file already recorded", () =>
   ]);
 });
 
-Deno.test("plan() in moves mode records local state instead of uploading", () => {
+Deno.test("plan() in moves mode records local state instead of uploading", async () => {
   const previous = [rec("known", 1, { inS3: false }), rec("old", 2), rec("vanished", 3)];
   const local = [file("known", 1), file("fresh", 4), file("renamed", 2)];
   const remote = { old: obj(), vanished: obj(), stray: obj() };
-  const result = run(previous, local, remote, { mode: "moves" });
+  const result = await run(previous, local, remote, { mode: "moves" });
   assert.deepEqual(actions(result), { ...nothing, moves: ["old→renamed"] });
   assert.deepEqual(result.record.upsert, [rec("fresh", 4, { inS3: false })]);
   assert.deepEqual(result.record.forget, ["vanished"]);
   // With deleteRemote it also lists what sync --delete would delete, for the delete guard
   // of batch's aws step (runTarget never makes these deletes in moves mode).
-  const judged = run(previous, local, remote, { mode: "moves", deleteRemote: true });
+  const judged = await run(previous, local, remote, { mode: "moves", deleteRemote: true });
   assert.deepEqual(actions(judged), {
     ...nothing,
     moves: ["old→renamed"],
@@ -259,8 +262,8 @@ Deno.test("plan() in moves mode records local state instead of uploading", () =>
   });
 });
 
-Deno.test("plan() with deleteRemote deletes keys without a local file but never move sources", () => {
-  const result = run([rec("moved", 1)], [file("kept", 2), file("dest", 1)], {
+Deno.test("plan() with deleteRemote deletes keys without a local file but never move sources", async () => {
+  const result = await run([rec("moved", 1)], [file("kept", 2), file("dest", 1)], {
     kept: obj(),
     moved: obj(),
     stray: obj(33),
@@ -269,11 +272,11 @@ Deno.test("plan() with deleteRemote deletes keys without a local file but never 
   assert.deepEqual(actions(result).moves, ["moved→dest"]);
   assert.deepEqual(actions(result).deletes, ["dir/stray2", "stray"]);
   assert.equal(result.deletes.find((d) => d.key === "stray")?.size, 33);
-  assert.deepEqual(actions(run([], [file("kept", 2)], { stray: obj() })).deletes, []);
+  assert.deepEqual(actions(await run([], [file("kept", 2)], { stray: obj() })).deletes, []);
 });
 
-Deno.test("plan() deletes leftover temporary keys even without deleteRemote", () => {
-  const result = run([], [file(`${TEMP_FOLDER}x`, 9), file("a", 1)], {
+Deno.test("plan() deletes leftover temporary keys even without deleteRemote", async () => {
+  const result = await run([], [file(`${TEMP_FOLDER}x`, 9), file("a", 1)], {
     [`${TEMP_FOLDER}1`]: obj(),
     a: obj(),
     stray: obj(),
@@ -283,7 +286,7 @@ Deno.test("plan() deletes leftover temporary keys even without deleteRemote", ()
   assert.deepEqual(actions(result).uploads, []);
 });
 
-Deno.test("plan() marks copyDone only when the destination holds the same etag and size", () => {
+Deno.test("plan() marks copyDone only when the destination holds the same etag and size", async () => {
   const cases: Array<[RemoteEntry | undefined, boolean]> = [
     [obj(100, T, '"e1"'), true],
     [obj(100, T, '"e2"'), false],
@@ -294,15 +297,15 @@ Deno.test("plan() marks copyDone only when the destination holds the same etag a
   for (const [destination, expected] of cases) {
     const remote: Record<string, RemoteEntry> = { old: obj(100, T, '"e1"') };
     if (destination) remote.new = destination;
-    const result = run([rec("old", 1)], [file("new", 1)], remote);
+    const result = await run([rec("old", 1)], [file("new", 1)], remote);
     assert.deepEqual(actions(result).moves, ["old→new"]);
     assert.equal(result.moves[0]!.copyDone, expected, JSON.stringify(destination));
   }
 });
 
-Deno.test("plan() forgets the row at a key that a move overwrites", () => {
+Deno.test("plan() forgets the row at a key that a move overwrites", async () => {
   // "mv a b" over an existing b.
-  const result = run([rec("a", 1), rec("b", 2)], [file("b", 1)], { a: obj(), b: obj() }, {
+  const result = await run([rec("a", 1), rec("b", 2)], [file("b", 1)], { a: obj(), b: obj() }, {
     mode: "sync",
     deleteRemote: true,
   });
@@ -310,14 +313,14 @@ Deno.test("plan() forgets the row at a key that a move overwrites", () => {
   assert.deepEqual(result.record.forget, ["b"]);
 });
 
-Deno.test("plan() keys NFC and NFD names as they are on disk: two files, two keys", () => {
+Deno.test("plan() keys NFC and NFD names as they are on disk: two files, two keys", async () => {
   const nfc = "caf\u00e9.txt";
   const nfd = "cafe\u0301.txt";
-  const result = run([], [file(nfc, 1), file(nfd, 2)], {});
+  const result = await run([], [file(nfc, 1), file(nfd, 2)], {});
   assert.deepEqual(actions(result).uploads, [`${nfc}:new`, `${nfd}:new`].sort());
   assert.deepEqual(result.skipped, []);
   // A decomposed name matches the object at its own, decomposed key.
-  const alone = run([rec(nfd, 2)], [file(nfd, 2)], { [nfd]: obj() }, {
+  const alone = await run([rec(nfd, 2)], [file(nfd, 2)], { [nfd]: obj() }, {
     mode: "sync",
     deleteRemote: true,
   });
@@ -325,11 +328,11 @@ Deno.test("plan() keys NFC and NFD names as they are on disk: two files, two key
   assert.equal(alone.unchanged, 1);
 });
 
-Deno.test("plan() moves an NFC-keyed object (rows before v5) to the name as on disk", () => {
+Deno.test("plan() moves an NFC-keyed object (rows before v5) to the name as on disk", async () => {
   const nfc = "Caf\u00e9/r\u00e9sum\u00e9.txt";
   const nfd = nfc.normalize("NFD");
   // Same inode: found as a rename, reported as the key change.
-  const same = run([rec(nfc, 7)], [file(nfd, 7)], { [nfc]: obj(100, T, '"e1"') }, {
+  const same = await run([rec(nfc, 7)], [file(nfd, 7)], { [nfc]: obj(100, T, '"e1"') }, {
     mode: "sync",
     deleteRemote: true,
     nfcKeys: true,
@@ -337,7 +340,7 @@ Deno.test("plan() moves an NFC-keyed object (rows before v5) to the name as on d
   assert.deepEqual(actions(same), { ...nothing, moves: [`${nfc}→${nfd}`] });
   assert.equal(same.moves[0]!.reason, NAME_AS_ON_DISK);
   // Another inode (a remount renumbered it): moved by name, size and mtime.
-  const remounted = run([rec(nfc, 7)], [file(nfd, 99)], { [nfc]: obj() }, {
+  const remounted = await run([rec(nfc, 7)], [file(nfd, 99)], { [nfc]: obj() }, {
     mode: "sync",
     deleteRemote: true,
     nfcKeys: true,
@@ -345,18 +348,20 @@ Deno.test("plan() moves an NFC-keyed object (rows before v5) to the name as on d
   assert.deepEqual(actions(remounted), { ...nothing, moves: [`${nfc}→${nfd}`] });
   // Not for targets whose keys are already as on disk, nor when the size differs.
   assert.deepEqual(
-    actions(run([rec(nfc, 7)], [file(nfd, 99)], { [nfc]: obj() }, { mode: "sync" })).uploads,
+    actions(await run([rec(nfc, 7)], [file(nfd, 99)], { [nfc]: obj() }, { mode: "sync" })).uploads,
     [`${nfd}:new`],
   );
   assert.deepEqual(
-    actions(run([rec(nfc, 7, { size: 5 })], [file(nfd, 99)], { [nfc]: obj(5) }, {
-      mode: "sync",
-      nfcKeys: true,
-    })).uploads,
+    actions(
+      await run([rec(nfc, 7, { size: 5 })], [file(nfd, 99)], { [nfc]: obj(5) }, {
+        mode: "sync",
+        nfcKeys: true,
+      }),
+    ).uploads,
     [`${nfd}:new`],
   );
   // Both names on disk: two files, each keeps its own key.
-  const both = run([rec(nfc, 7)], [file(nfc, 7), file(nfd, 8)], { [nfc]: obj() }, {
+  const both = await run([rec(nfc, 7)], [file(nfc, 7), file(nfd, 8)], { [nfc]: obj() }, {
     mode: "sync",
     nfcKeys: true,
   });

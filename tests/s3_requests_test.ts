@@ -7,12 +7,12 @@ import { DeleteObjectsCommand, type S3Client } from "@aws-sdk/client-s3";
 import {
   copyObjectInput,
   createMultipartInput,
-  encryptionOf,
   multipartCopy,
   partRanges,
   taggingOf,
 } from "../lib/s3/multipart_copy.ts";
 import { createS3Client } from "../lib/s3/aws_store.ts";
+import { encryptionFields, sseString } from "../lib/s3/encryption.ts";
 
 const source = {
   $metadata: {},
@@ -33,6 +33,7 @@ const request = {
   toKey: "p/new/a b.mp4",
   copySource: "b/p/a%20b.mp4",
   source,
+  sse: sseString(source),
   storageClass: "GLACIER_IR",
   ifMatch: '"etag"',
 };
@@ -56,7 +57,6 @@ Deno.test("createMultipartInput() carries headers, metadata, tags, class and SSE
     Tagging: "project=a%26b&k=v",
     ServerSideEncryption: "aws:kms",
     SSEKMSKeyId: "arn:aws:kms:eu-west-1:111122223333:key/abcd",
-    BucketKeyEnabled: true,
   });
 });
 
@@ -68,10 +68,16 @@ Deno.test("copyObjectInput() copies metadata and tags, keeps class and encryptio
   assert.equal(input.StorageClass, "GLACIER_IR");
   assert.equal(input.ServerSideEncryption, "aws:kms");
   assert.equal(input.SSEKMSKeyId, source.SSEKMSKeyId);
-  assert.deepEqual(encryptionOf({ ServerSideEncryption: "AES256" }), {
+  assert.deepEqual(encryptionFields(sseString({ ServerSideEncryption: "AES256" })), {
     ServerSideEncryption: "AES256",
   });
-  assert.deepEqual(encryptionOf({}), {});
+  assert.deepEqual(encryptionFields(sseString({})), {});
+  assert.deepEqual(encryptionFields("aws:kms"), { ServerSideEncryption: "aws:kms" });
+  assert.equal(sseString({ ServerSideEncryption: "aws:kms", SSEKMSKeyId: "k|1" }), "aws:kms|k|1");
+  assert.deepEqual(encryptionFields("aws:kms|k|1"), {
+    ServerSideEncryption: "aws:kms",
+    SSEKMSKeyId: "k|1",
+  });
   assert.equal(taggingOf([]), undefined);
 });
 

@@ -5,8 +5,16 @@ import { type FileRecord, STATE_DB_NAME } from "../lib/model.ts";
 
 const TARGET = { endpoint: "", bucket: "backup", prefix: "photos/" };
 
-function record(path: string, ino: number, extra: Partial<FileRecord> = {}): FileRecord {
-  return { path, dev: 2049, ino, size: 100, mtimeMs: 1_700_000_000_000, inS3: true, ...extra };
+function record(path: string, ino: number | bigint, extra: Partial<FileRecord> = {}): FileRecord {
+  return {
+    path,
+    dev: 2049,
+    ino: BigInt(ino),
+    size: 100,
+    mtimeMs: 1_700_000_000_000,
+    inS3: true,
+    ...extra,
+  };
 }
 
 async function withTempDir(body: (dir: string) => void | Promise<void>): Promise<void> {
@@ -69,7 +77,7 @@ Deno.test("StateStore keeps records until forgotten, across reopening", async ()
     recorder.apply({ forget: ["a.jpg"], upsert: [record("c", 33, { size: 7 })] });
     assert.deepEqual(
       [...again.load(sameId).values()].map((r) => [r.path, r.ino, r.size]).sort(),
-      [["c", 33, 7], ["dir/é b.jpg", 2 ** 40 + 3, 5 * 2 ** 40]],
+      [["c", 33n, 7], ["dir/é b.jpg", 2n ** 40n + 3n, 5 * 2 ** 40]],
     );
     again.close();
   });
@@ -214,5 +222,83 @@ Deno.test("StateStore.open() migrates a v4 DB, marking its targets as keyed by N
     assert.equal(store.nfcKeys(store.target({ ...TARGET, prefix: "new/" })), false);
     store.close();
     assert.equal(userVersion(`${dir}/${STATE_DB_NAME}`), SCHEMA_VERSION);
+  });
+});
+
+Deno.test("StateStore keeps 64-bit inodes exact, with the object's facts and moved marks", async () => {
+  await withTempDir((dir) => {
+    const store = StateStore.open(dir);
+    const id = store.target(TARGET)!;
+    const records = [
+      record("a", 2n ** 64n - 1n, { etag: '"e1"', storageClass: "DEEP_ARCHIVE", sse: "" }),
+      record("b", 2n ** 63n + 5n, { sse: "aws:kms|arn:aws:kms:eu-west-1:1:key/k" }),
+      record("c", 2n ** 63n + 6n, { movedTo: "d" }),
+      record("d", 2n ** 53n + 1n),
+    ];
+    const recorder = store.recorder(id);
+    recorder.apply({ upsert: records });
+    assert.deepEqual(store.load(id), new Map(records.map((r) => [r.path, r])));
+    assert.deepEqual(store.rowsWithInode(id, 2n ** 63n + 5n).map((r) => r.path), ["b"]);
+    assert.deepEqual(store.rowsWithInode(id, 2n ** 63n + 7n), []);
+    recorder.apply({ moved: [{ path: "d", to: "e" }], forgetMoved: ["c", "a"] });
+    assert.deepEqual([...store.load(id).keys()], ["a", "b", "d"], "only the moved row c went");
+    assert.equal(store.load(id).get("d")!.movedTo, "e");
+    store.close();
+  });
+});
+
+Deno.test("StateStore streams rows in S3 key order, a page at a time", async () => {
+  await withTempDir((dir) => {
+    const store = StateStore.open(dir);
+    const id = store.target(TARGET)!;
+    const names: string[] = [];
+    for (let i = 0; i < 9000; i++) names.push(`f${i}`);
+    names.push("a.txt", "a/b", "a0", "é", "😀", "\uE000");
+    store.recorder(id).apply({ upsert: names.map((name, i) => record(name, i)) });
+    const pages = [...store.rows(id)];
+    assert.ok(pages.length >= 3, "several pages");
+    const keys = pages.flat().map((r) => r.path);
+    const bytes = (key: string) => [...new TextEncoder().encode(key)];
+    const sorted = [...names].sort((a, b) => {
+      const x = bytes(a), y = bytes(b);
+      for (let i = 0; i < Math.min(x.length, y.length); i++) {
+        if (x[i] !== y[i]) return x[i]! - y[i]!;
+      }
+      return x.length - y.length;
+    });
+    assert.deepEqual(keys, sorted);
+    assert.equal(store.countRows(id), names.length);
+    store.close();
+  });
+});
+
+Deno.test("StateStore notes the last full listing to the hour, and its split points", async () => {
+  await withTempDir((dir) => {
+    const store = StateStore.open(dir);
+    const id = store.target(TARGET)!;
+    assert.equal(store.listedAt(id), undefined);
+    store.noteListing(id, { atMs: 1_000_000_000, splits: ["photos/a", "photos/b"] });
+    const writes = store.writes;
+    store.noteListing(id, { atMs: 1_000_000_000 + 60_000, splits: ["photos/a", "photos/b"] });
+    assert.equal(store.writes, writes, "a listing a minute later writes nothing");
+    assert.equal(store.listedAt(id), 1_000_000_000);
+    store.noteListing(id, { atMs: 1_000_000_000 + 7_200_000, splits: ["photos/c"] });
+    assert.equal(store.listedAt(id), 1_000_000_000 + 7_200_000);
+    assert.deepEqual(store.listSplits(id), ["photos/c"]);
+    store.close();
+  });
+});
+
+Deno.test("StateStore names a file of another program and says to move it aside", async () => {
+  await withTempDir((dir) => {
+    const db = new DatabaseSync(`${dir}/${STATE_DB_NAME}`);
+    db.exec("CREATE TABLE files (name TEXT); PRAGMA user_version = 6;");
+    db.close();
+    assert.throws(() => StateStore.open(dir), (error: Error) => {
+      assert.equal(error.name, "StateDbError");
+      assert.match(error.message, /is not an s3-smart-sync state database.*Move it aside/);
+      assert.ok(error.message.includes(`${dir}/${STATE_DB_NAME}`));
+      return true;
+    });
   });
 });

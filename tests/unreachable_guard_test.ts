@@ -13,7 +13,7 @@ function refusing(calls: string[], failing: () => boolean): ObjectStore {
   return {
     async *list() {},
     upload: () => refuse("upload").then(() => ({})),
-    copy: () => refuse("copy"),
+    copy: () => refuse("copy").then(() => ({})),
     deleteMany: () => refuse("delete").then(() => []),
     head: () => refuse("head").then(() => undefined),
     restore: () => refuse("restore").then(() => "started" as const),

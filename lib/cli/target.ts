@@ -6,7 +6,7 @@
  */
 import { archiveLogPath } from "../state/archive_log.ts";
 import { errorMessage, UsageError } from "../errors.ts";
-import type { ExecutionReporter } from "../execute/live.ts";
+import type { ExecutionReporter } from "../execute/executor.ts";
 import { withoutSlash } from "../fs.ts";
 import { formatBytes } from "../report/format.ts";
 import { defaultLogDir, type Output, redactUrl, RunLog } from "../report/log.ts";
@@ -125,10 +125,8 @@ function reporterFor(output: Output, listEachAction: boolean): ExecutionReporter
       line(`${verb[1]} ${action.key} (${action.reason}, ${formatBytes(action.file.size)})`),
     deleted: (action) => line(`${verb[2]} ${action.key} (${action.reason})`),
     failed: (failure) => output.error(failure.message),
-    verifyFailed: (step) =>
-      output.warn(
-        `"${step.to}" has the inode, size and mtime of "${step.from}" but other content (MD5 differs from its ETag): uploaded instead of moved`,
-      ),
+    fellBack: (step, why) =>
+      output.warn(`Cannot move "${step.from}" to "${step.to}" (${why}): uploaded instead`),
   };
 }
 
@@ -185,6 +183,11 @@ export async function runTargetCommand(
     }
     for (const move of report.deferred) {
       output.detail(`deferred ${move.from} → ${move.to}: ${move.reason}`);
+    }
+    for (const move of report.mismatchedMoves) {
+      output.warn(
+        `"${move.to}" has the inode, size and mtime of "${move.from}" but other content (its MD5 differs from the object's ETag): uploaded instead of moved`,
+      );
     }
 
     for (const entry of report.scanSkipped) {

@@ -54,3 +54,36 @@ export function deleteGuard(options: DeleteGuardOptions): string | undefined {
   }
   return undefined;
 }
+
+/** Kinds of scan entries that may be where a deleted-looking file went. */
+const UNSEEN_KINDS: ReadonlySet<string> = new Set(["unreadable", "invalid name", "vanished"]);
+
+/**
+ * Entries the scan could not read or name: a file that looks deleted may be among them
+ * (renamed to a bad name, moved into a folder that became unreadable).
+ */
+export function unseenEntries<T extends { kind: string }>(skipped: readonly T[]): T[] {
+  return skipped.filter((entry) => UNSEEN_KINDS.has(entry.kind));
+}
+
+/**
+ * Holds every delete of a user's object while some local entry could not be read or
+ * named, unless the user insists (`force`): removes them from `plan.deletes` and returns
+ * how many were held. Completions (temporary keys, moved sources) are never held.
+ *
+ * @example
+ * ```ts
+ * const plan = { deletes: [{ key: "a.jpg", size: 1, reason: "no local file", temporary: false }] };
+ * holdDeletes(plan, { unseen: 1, force: false }); // 1; plan.deletes is empty
+ * ```
+ */
+export function holdDeletes<T extends { temporary?: boolean }>(
+  plan: { deletes: T[] },
+  options: { unseen: number; force: boolean },
+): number {
+  if (options.unseen === 0 || options.force) return 0;
+  const kept = plan.deletes.filter((action) => action.temporary);
+  const held = plan.deletes.length - kept.length;
+  plan.deletes = kept;
+  return held;
+}

@@ -4,9 +4,8 @@
  *
  * @module
  */
-import type { ExecutionReporter } from "../execute/live.ts";
+import type { ExecutionReporter, PlannedTotals } from "../execute/executor.ts";
 import { formatBytes } from "./format.ts";
-import { type Plan } from "../model.ts";
 
 const encoder = new TextEncoder();
 
@@ -43,12 +42,12 @@ export function withProgress(
     shown = false;
   };
   return {
-    planned(plan: Plan) {
-      totals.moves = plan.moves.length;
-      totals.uploads = plan.uploads.length;
-      totals.bytes = plan.uploads.reduce((sum, upload) => sum + upload.file.size, 0);
-      totals.deletes = plan.deletes.length;
-      reporter.planned?.(plan);
+    planned(planned: PlannedTotals) {
+      totals.moves = planned.moves;
+      totals.uploads = planned.uploads;
+      totals.bytes = planned.uploadBytes;
+      totals.deletes = planned.deletes;
+      reporter.planned?.(planned);
     },
     moved(step) {
       done.moves++;
@@ -72,9 +71,9 @@ export function withProgress(
       reporter.failed?.(failure);
     },
     deferred: reporter.deferred,
-    verifyFailed(step) {
+    fellBack(step, why) {
       clear();
-      reporter.verifyFailed?.(step);
+      reporter.fellBack?.(step, why);
     },
     stop: clear,
   };

@@ -44,8 +44,7 @@ export interface JsonSummary {
 export function exitCodeOf(report: TargetReport): ExitCodeValue {
   if (report.outcome.failures.some((failure) => failure.kind === "error")) return ExitCode.failure;
   if (
-    report.outcome.failures.length > 0 || report.deferred.length > 0 ||
-    report.plan.waiting.length > 0 || report.outcome.waiting.length > 0 ||
+    report.outcome.failureCount > 0 || report.deferred.length > 0 || report.outcome.waiting > 0 ||
     report.scanSkipped.some((entry) => entry.kind === "unreadable" || entry.kind === "invalid name")
   ) return ExitCode.attention;
   return ExitCode.ok;
@@ -78,8 +77,8 @@ export function jsonSummary(
     moves: outcome.moves.length,
     folderRenames: renames.folders,
     fileRenames: renames.files.slice(0, 100),
-    uploads: outcome.uploads.length,
-    deletes: outcome.deletes.length,
+    uploads: outcome.uploads,
+    deletes: outcome.deletes,
     deferred: report.deferred.length,
     deferredMoves: report.deferred.slice(0, 100).map(({ from, to, storageClass, reason }) => ({
       from,
@@ -87,12 +86,12 @@ export function jsonSummary(
       storageClass,
       reason,
     })),
-    waiting: plan.waiting.length + outcome.waiting.length,
-    vanished: outcome.vanished.length,
+    waiting: outcome.waiting,
+    vanished: outcome.vanished,
     adopted: plan.adopted,
     unchanged: plan.unchanged,
     skipped: report.scanSkipped.length + plan.skipped.length,
-    errors: outcome.failures.length,
+    errors: outcome.failureCount,
     failures: outcome.failures.map(({ action, key, message }) => ({ action, key, message })),
     bytesUploaded: outcome.bytesUploaded,
     bytesMovedServerSide: outcome.bytesMovedServerSide,

@@ -18,22 +18,27 @@ import {
   type StorageClass,
 } from "@aws-sdk/client-s3";
 import { Upload } from "@aws-sdk/lib-storage";
-import type { FinalizeRequestMiddleware, MetadataBearer } from "@smithy/types";
+import type { BuildMiddleware, FinalizeRequestMiddleware, MetadataBearer } from "@smithy/types";
 import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
 import { COPY_OBJECT_LIMIT, multipartCopy, simpleCopy } from "./multipart_copy.ts";
 import type {
   CopyOptions,
+  CopyResult,
   DeleteFailure,
+  ListOptions,
   ObjectHead,
   ObjectStore,
   RemoteObject,
   RestoreOptions,
   RestoreOutcome,
   UploadOptions,
+  UploadResult,
 } from "./store.ts";
 import { deleteErrorText, isNotFound, restoreOutcomeOfError, s3ErrorText } from "./errors.ts";
 import { partSizeFor } from "./parts.ts";
+import { compareKeys } from "../scan/key_order.ts";
+import { encryptionFields, quotedEtag, sseString } from "./encryption.ts";
 
 /** How to reach S3. Unset fields fall back to the AWS SDK's defaults and environment. */
 export interface ConnectionOptions {
@@ -105,7 +110,31 @@ export async function createS3Client(options: ConnectionOptions): Promise<S3Clie
     }
   }
   if (compatible) useContentMd5ForDeleteObjects(client);
+  if (endpoint) mirrorCopyIfMatch(client);
   return client;
+}
+
+/**
+ * Makes every conditional copy also carry the precondition under the name Ceph RGW reads:
+ * RGW 16 ignores `x-amz-copy-source-if-match` and honours only `x-amz-copy-if-match` (the
+ * name of S3's first drafts), so without it a source changed by someone else would be
+ * copied. Used for custom endpoints only; S3 itself is not sent the old name.
+ */
+export function mirrorCopyIfMatch(client: S3Client): void {
+  const middleware: BuildMiddleware<object, MetadataBearer> = (next, context) => (args) => {
+    if (context.commandName === "CopyObjectCommand") {
+      const headers = (args.request as { headers?: Record<string, string> }).headers;
+      const etag = headers?.["x-amz-copy-source-if-match"];
+      if (headers && etag !== undefined) headers["x-amz-copy-if-match"] = etag;
+    }
+    return next(args);
+  };
+  // The build step runs before signing, so the added header is signed too.
+  client.middlewareStack.add(middleware, {
+    step: "build",
+    name: "s3SmartSyncCopyIfMatch",
+    override: true,
+  });
 }
 
 /**
@@ -188,7 +217,8 @@ export class S3Store implements ObjectStore {
   readonly #partSize: number;
   readonly #copyCutoff: number;
   readonly #copyPartSize: number;
-  readonly #sse: S3StoreOptions["sse"];
+  /** How uploads are encrypted, as the state records it (see encryption.ts). */
+  readonly #sseString: string;
 
   constructor(
     readonly client: S3Client,
@@ -199,7 +229,12 @@ export class S3Store implements ObjectStore {
     this.#partSize = options.partSize ?? 16 * MiB;
     this.#copyCutoff = options.copyCutoff ?? COPY_OBJECT_LIMIT;
     this.#copyPartSize = options.copyPartSize ?? 512 * MiB;
-    this.#sse = options.sse;
+    this.#sseString = options.sse
+      ? sseString({
+        ServerSideEncryption: options.sse.algorithm,
+        SSEKMSKeyId: options.sse.kmsKeyId,
+      })
+      : "";
     const counts = this.#counts;
     client.middlewareStack.add(
       (next, context) => (args) => {
@@ -249,47 +284,72 @@ export class S3Store implements ObjectStore {
     return { ...this.#counts };
   }
 
-  async *list(prefix: string): AsyncIterable<RemoteObject[]> {
+  async *list(prefix: string, options: ListOptions = {}): AsyncIterable<RemoteObject[]> {
+    let startAfter = options.startAfter;
     let token: string | undefined;
-    do {
+    for (;;) {
       const page = await this.client.send(
         // Keys come URL-encoded, since XML 1.0 cannot carry every character a key may hold.
         new ListObjectsV2Command({
           Bucket: this.bucket,
           Prefix: prefix,
+          StartAfter: startAfter,
           ContinuationToken: token,
           EncodingType: "url",
         }),
       );
       const decode = page.EncodingType === "url" ? decodeKey : (key: string) => key;
-      yield (page.Contents ?? []).map((object) => ({
+      const objects = (page.Contents ?? []).map((object) => ({
         key: decode(object.Key!),
         size: object.Size ?? 0,
         lastModifiedMs: object.LastModified?.getTime() ?? 0,
         etag: object.ETag,
         storageClass: object.StorageClass === "STANDARD" ? undefined : object.StorageClass,
       }));
-      token = page.IsTruncated ? page.NextContinuationToken : undefined;
-    } while (token);
+      const first = objects[0]?.key;
+      if (first !== undefined && startAfter !== undefined && compareKeys(first, startAfter) <= 0) {
+        // A server that ignored StartAfter would otherwise make us list the same page forever.
+        throw new Error(
+          `Cannot list "${prefix}" in bucket "${this.bucket}": asked for keys after "${startAfter}", the server returned "${first}"`,
+        );
+      }
+      yield objects;
+      if (!page.IsTruncated) return;
+      // Continue after the last key as we decoded it rather than with NextContinuationToken:
+      // the position is then exact whatever a server puts in its token (Ceph RGW's is the
+      // raw last key, in XML outside the URL encoding, where line ends and control
+      // characters are fragile), and StartAfter travels URL-encoded in the query string.
+      // Both ways agree on moto and RGW (tests/listing_e2e_test.ts).
+      const last = objects.at(-1)?.key;
+      if (last !== undefined) {
+        startAfter = last;
+        token = undefined;
+      } else if (page.NextContinuationToken) {
+        token = page.NextContinuationToken;
+      } else {
+        throw new Error(
+          `Cannot list "${prefix}" in bucket "${this.bucket}": the server said the listing goes on but gave no key or token to continue from`,
+        );
+      }
+    }
   }
 
   async upload(
     key: string,
     file: { path: string; size: number },
     options: UploadOptions = {},
-  ): Promise<{ etag?: string }> {
+  ): Promise<UploadResult> {
     const common = {
       Bucket: this.bucket,
       Key: key,
       StorageClass: options.storageClass as StorageClass | undefined,
       ContentType: options.contentType,
-      ServerSideEncryption: this.#sse?.algorithm,
-      SSEKMSKeyId: this.#sse?.kmsKeyId,
+      ...encryptionFields(this.#sseString),
     };
     if (file.size < this.#multipartThreshold) {
       const body = await Deno.readFile(file.path);
       const result = await this.client.send(new PutObjectCommand({ ...common, Body: body }));
-      return { etag: result.ETag };
+      return { etag: quotedEtag(result.ETag), sse: this.#sseString };
     }
     const upload = new Upload({
       client: this.client,
@@ -299,36 +359,50 @@ export class S3Store implements ObjectStore {
       leavePartsOnError: false,
     });
     const result = await upload.done();
-    return { etag: result.ETag };
+    return { etag: quotedEtag(result.ETag), sse: this.#sseString };
   }
 
-  async copy(fromKey: string, toKey: string, options: CopyOptions = {}): Promise<void> {
-    // The source's headers tell its size, class and encryption; the condition on its
-    // ETag makes a source changed by someone else since the listing fail safely.
-    const source = await this.client.send(
-      new HeadObjectCommand({ Bucket: this.bucket, Key: fromKey, IfMatch: options.ifMatch }),
-    );
+  async copy(fromKey: string, toKey: string, options: CopyOptions = {}): Promise<CopyResult> {
+    // The source's headers are read only when the copy needs what the state does not
+    // know: its class or encryption, its ETag for the condition, or (a copy in parts)
+    // its metadata. The condition on the ETag makes a source changed by someone else
+    // since it was listed or recorded fail safely.
+    const needsHead = options.storageClass === undefined || options.sse === undefined ||
+      options.ifMatch === undefined || options.size === undefined ||
+      options.size > this.#copyCutoff;
+    const source = needsHead
+      ? await this.client.send(
+        new HeadObjectCommand({ Bucket: this.bucket, Key: fromKey, IfMatch: options.ifMatch }),
+      )
+      : undefined;
+    const storageClass = options.storageClass ?? source?.StorageClass ?? "STANDARD";
+    const sse = options.sse ?? sseString(source ?? {});
     const request = {
       bucket: this.bucket,
       fromKey,
       toKey,
       copySource: copySource(this.bucket, fromKey),
       source,
-      storageClass: options.storageClass ??
-        (source.StorageClass === "STANDARD" ? undefined : source.StorageClass),
-      ifMatch: options.ifMatch ?? source.ETag,
+      sse,
+      // CopyObject without a class makes a STANDARD copy: give every other class.
+      storageClass: storageClass === "STANDARD" ? undefined : storageClass,
+      ifMatch: options.ifMatch ?? source?.ETag,
     };
-    if ((source.ContentLength ?? 0) > this.#copyCutoff) {
+    const size = options.size ?? source?.ContentLength ?? 0;
+    let etag: string | undefined;
+    if (size > this.#copyCutoff && source) {
       options.onMultipart?.("started");
-      await multipartCopy(this.client, {
+      etag = await multipartCopy(this.client, {
         ...request,
+        source,
         partSize: this.#copyPartSize,
         concurrency: 4,
       });
       options.onMultipart?.("done");
     } else {
-      await simpleCopy(this.client, request);
+      etag = await simpleCopy(this.client, request);
     }
+    return { etag, storageClass, sse };
   }
 
   async head(key: string): Promise<ObjectHead | undefined> {

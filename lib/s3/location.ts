@@ -63,3 +63,24 @@ export function parseS3Url(url: string): S3Location {
 export function formatS3Url(location: S3Location, relativeKey = ""): string {
   return `s3://${location.bucket}/${location.prefix}${relativeKey}`;
 }
+
+const encoder = new TextEncoder();
+
+/**
+ * Why the file at `path` cannot have a key under `prefix` (S3 keys are at most 1024 bytes
+ * of UTF-8), or undefined when it can.
+ *
+ * @example
+ * ```ts
+ * keyProblem("photos/", "a.jpg"); // undefined
+ * keyProblem("", "x".repeat(1025)); // "its key would be 1025 bytes long; S3 keys are at most 1024 bytes"
+ * ```
+ */
+export function keyProblem(prefix: string, path: string): string | undefined {
+  // Three bytes per UTF-16 unit at most: most paths are decided without encoding them.
+  if ((prefix.length + path.length) * 3 <= 1024) return undefined;
+  const bytes = encoder.encode(prefix).length + encoder.encode(path).length;
+  return bytes <= 1024
+    ? undefined
+    : `its key would be ${bytes} bytes long; S3 keys are at most 1024 bytes`;
+}

@@ -2,8 +2,8 @@
  * Server-side copies that keep everything about an object: CopyObject below the
  * multipart cutoff (5 GiB, S3's CopyObject limit), and above it CreateMultipartUpload,
  * UploadPartCopy with byte ranges in parallel, CompleteMultipartUpload — aborting the
- * upload on any failure. A multipart copy copies no metadata, tags or encryption by
- * itself, so they are read from the source and set on the new upload.
+ * upload on any failure. A multipart copy copies no metadata or tags by itself, so they
+ * are read from the source and set on the new upload; the encryption is the source's.
  *
  * @module
  */
@@ -23,38 +23,13 @@ import {
 } from "@aws-sdk/client-s3";
 import { runPool } from "../pool.ts";
 import { partSizeFor } from "./parts.ts";
+import { encryptionFields, quotedEtag } from "./encryption.ts";
 
 const MiB = 1024 * 1024;
 const GiB = 1024 * MiB;
 
 /** S3's largest CopyObject, and the default multipart cutoff. */
 export const COPY_OBJECT_LIMIT = 5 * GiB;
-
-/** Encryption headers of a copy: the source's own, so a move keeps them. */
-export interface Encryption {
-  ServerSideEncryption?: "AES256" | "aws:kms" | "aws:kms:dsse";
-  SSEKMSKeyId?: string;
-  BucketKeyEnabled?: boolean;
-}
-
-/** The encryption of an object as HeadObject reports it, as copy request fields. */
-export function encryptionOf(
-  head: Pick<
-    HeadObjectCommandOutput,
-    "ServerSideEncryption" | "SSEKMSKeyId" | "BucketKeyEnabled"
-  >,
-): Encryption {
-  const algorithm = head.ServerSideEncryption;
-  if (algorithm === "aws:kms" || algorithm === "aws:kms:dsse") {
-    return {
-      ServerSideEncryption: algorithm,
-      SSEKMSKeyId: head.SSEKMSKeyId,
-      BucketKeyEnabled: head.BucketKeyEnabled,
-    };
-  }
-  if (algorithm === "AES256") return { ServerSideEncryption: "AES256" };
-  return {};
-}
 
 /** Where and how to copy. */
 export interface CopyRequest {
@@ -63,8 +38,10 @@ export interface CopyRequest {
   toKey: string;
   /** URL-encoded `bucket/key` of the source. */
   copySource: string;
-  /** HeadObject of the source. */
-  source: HeadObjectCommandOutput;
+  /** HeadObject of the source, when it was read (a multipart copy needs it). */
+  source?: HeadObjectCommandOutput;
+  /** The source's encryption, asked for again (see `sseString` in encryption.ts). */
+  sse: string;
   /** Storage class of the copy (the source's, to keep it). */
   storageClass?: string;
   /** The copy is made only if the source still has this ETag. */
@@ -81,7 +58,7 @@ export function copyObjectInput(request: CopyRequest): CopyObjectCommandInput {
     MetadataDirective: "COPY",
     TaggingDirective: "COPY",
     StorageClass: request.storageClass as StorageClass | undefined,
-    ...encryptionOf(request.source),
+    ...encryptionFields(request.sse),
   };
 }
 
@@ -95,7 +72,7 @@ export function taggingOf(tags: readonly Tag[]): string | undefined {
 
 /** The CreateMultipartUpload input that gives the copy everything the source has. */
 export function createMultipartInput(
-  request: CopyRequest,
+  request: CopyRequest & { source: HeadObjectCommandOutput },
   tags: readonly Tag[],
 ): CreateMultipartUploadCommandInput {
   const { source } = request;
@@ -111,7 +88,7 @@ export function createMultipartInput(
     Metadata: source.Metadata,
     StorageClass: request.storageClass as StorageClass | undefined,
     Tagging: taggingOf(tags),
-    ...encryptionOf(source),
+    ...encryptionFields(request.sse),
   };
 }
 
@@ -132,8 +109,12 @@ export function partRanges(size: number, partSize: number): string[] {
  */
 export async function multipartCopy(
   client: S3Client,
-  request: CopyRequest & { partSize: number; concurrency: number },
-): Promise<void> {
+  request: CopyRequest & {
+    source: HeadObjectCommandOutput;
+    partSize: number;
+    concurrency: number;
+  },
+): Promise<string | undefined> {
   const tagging = await client.send(
     new GetObjectTaggingCommand({ Bucket: request.bucket, Key: request.fromKey }),
   );
@@ -162,7 +143,7 @@ export async function multipartCopy(
       },
     });
     parts.sort((a, b) => a.PartNumber - b.PartNumber);
-    await client.send(
+    const completed = await client.send(
       new CompleteMultipartUploadCommand({
         Bucket: request.bucket,
         Key: request.toKey,
@@ -170,6 +151,7 @@ export async function multipartCopy(
         MultipartUpload: { Parts: parts },
       }),
     );
+    return quotedEtag(completed.ETag);
   } catch (error) {
     try {
       await client.send(
@@ -186,7 +168,11 @@ export async function multipartCopy(
   }
 }
 
-/** Copies with CopyObject. */
-export async function simpleCopy(client: S3Client, request: CopyRequest): Promise<void> {
-  await client.send(new CopyObjectCommand(copyObjectInput(request)));
+/** Copies with CopyObject; returns the copy's ETag, if the server said. */
+export async function simpleCopy(
+  client: S3Client,
+  request: CopyRequest,
+): Promise<string | undefined> {
+  const result = await client.send(new CopyObjectCommand(copyObjectInput(request)));
+  return quotedEtag(result.CopyObjectResult?.ETag);
 }

@@ -1,102 +1,46 @@
 /**
- * The SQLite state store (`node:sqlite`): for each target (endpoint + bucket +
- * prefix), what is known about every file of the synced directory.
+ * The SQLite state store (`node:sqlite`): for each target (endpoint + bucket + prefix),
+ * what is known about every file of the synced directory, read as a stream in key order.
  *
  * @module
  */
 import { DatabaseSync, type StatementSync } from "node:sqlite";
+import { exists, withSlash } from "../fs.ts";
 import {
   type DeferredMove,
   type DeferredRecord,
   type FileRecord,
   STATE_DB_NAME,
-  type StateChange,
   type StateRecorder,
   type TargetKey,
 } from "../model.ts";
-import { exists, withSlash } from "../fs.ts";
+import { RECORD_COLUMNS, recordOfRow, type RecordRow, storedInode } from "./codec.ts";
+import { StateDbError } from "./errors.ts";
+import { migrate } from "./migrations.ts";
+import { SqliteRecorder } from "./recorder.ts";
 
-/** A recorder that writes nothing: used by dry runs and `status`. */
-export class NullRecorder implements StateRecorder {
-  /** Always 0. */
-  readonly writes = 0;
-  /** Does nothing. */
-  apply(_change: StateChange): void {}
-}
+export { SCHEMA_VERSION } from "./migrations.ts";
+export { NullRecorder } from "./recorder.ts";
 
 /** Path of the state DB kept in the root of a synced directory. */
 export function statePathOf(localDir: string): string {
   return `${withSlash(localDir)}${STATE_DB_NAME}`;
 }
 
-/** Schema migrations; `PRAGMA user_version` holds how many have been applied. */
-const MIGRATIONS: readonly string[] = [
-  `CREATE TABLE targets (
-     id INTEGER PRIMARY KEY,
-     endpoint TEXT NOT NULL,
-     bucket TEXT NOT NULL,
-     prefix TEXT NOT NULL,
-     root_dev INTEGER,
-     UNIQUE (endpoint, bucket, prefix)
-   );
-   CREATE TABLE files (
-     target_id INTEGER NOT NULL REFERENCES targets(id),
-     path TEXT NOT NULL,
-     dev INTEGER NOT NULL,
-     ino INTEGER NOT NULL,
-     size INTEGER NOT NULL,
-     mtime_ms REAL NOT NULL,
-     in_s3 INTEGER NOT NULL,
-     PRIMARY KEY (target_id, path)
-   ) WITHOUT ROWID;`,
-  // v2: moves that wait for an archived object to be restored.
-  `CREATE TABLE deferred_moves (
-     target_id INTEGER NOT NULL REFERENCES targets(id),
-     from_key TEXT NOT NULL,
-     to_key TEXT NOT NULL,
-     size INTEGER NOT NULL,
-     storage_class TEXT,
-     reason TEXT NOT NULL,
-     first_deferred_ms INTEGER NOT NULL,
-     restore_requested_ms INTEGER,
-     PRIMARY KEY (target_id, from_key)
-   ) WITHOUT ROWID;`,
-  // v3: multipart uploads under way, so that a run that dies leaves none open for long.
-  `CREATE TABLE multipart_uploads (
-     target_id INTEGER NOT NULL REFERENCES targets(id),
-     key TEXT NOT NULL,
-     started_ms INTEGER NOT NULL,
-     PRIMARY KEY (target_id, key)
-   ) WITHOUT ROWID;`,
-  // v4: birth times, which tell a reused inode from a renamed file.
-  `ALTER TABLE files ADD COLUMN btime_ms REAL;`,
-  // v5: keys are the names as on disk. Rows written before were keyed by the name
-  // normalised to NFC; such targets are marked until a run has moved their objects.
-  `ALTER TABLE targets ADD COLUMN nfc_keys INTEGER NOT NULL DEFAULT 0;
-   UPDATE targets SET nfc_keys = 1;`,
-];
+/** Rows a page of {@linkcode StateStore.rows} holds. */
+const PAGE_SIZE = 4096;
 
-/** The schema version this code writes. */
-export const SCHEMA_VERSION = MIGRATIONS.length;
-
-interface FileRow {
-  path: string;
-  dev: number;
-  ino: number;
-  size: number;
-  mtime_ms: number;
-  in_s3: number;
-  btime_ms: number | null;
-}
+/** How stale the recorded time of the last full listing may get before it is rewritten. */
+const LISTING_TIME_STEP_MS = 3_600_000;
 
 /**
  * The state database of one synced directory. Open it with {@linkcode StateStore.open}.
  *
  * @example
  * ```ts
- * const state = StateStore.open("/volume1/photos");
+ * const state = StateStore.open("/volume1/photos", { readOnly: true });
  * const target = state.target({ endpoint: "", bucket: "backup", prefix: "photos/" });
- * const previous = state.load(target);
+ * for (const page of state.rows(target)) console.log(page.length);
  * state.close();
  * ```
  */
@@ -104,6 +48,8 @@ export class StateStore {
   readonly #db: DatabaseSync;
   readonly #readOnly: boolean;
   #writes = 0;
+  #page?: StatementSync;
+  #inode?: StatementSync;
 
   private constructor(db: DatabaseSync, readOnly: boolean) {
     this.#db = db;
@@ -114,7 +60,7 @@ export class StateStore {
    * Opens (and creates or migrates) `.s3-smart-sync.db` in `directory`. With
    * `readOnly`, nothing is ever written: a missing database reads as empty.
    *
-   * @throws {Error} when the file is not a database or was written by a newer version.
+   * @throws {StateDbError} when the file is not a state DB or was written by a newer version.
    */
   static open(directory: string, options: { readOnly?: boolean } = {}): StateStore {
     return StateStore.openFile(statePathOf(directory), options);
@@ -123,11 +69,12 @@ export class StateStore {
   /**
    * Opens (and creates or migrates) the state DB at `path`; see {@linkcode StateStore.open}.
    *
-   * @throws {Error} when the file is not a database or was written by a newer version.
+   * @throws {StateDbError} when the file is not a state DB or was written by a newer version.
    */
   static openFile(path: string, options: { readOnly?: boolean } = {}): StateStore {
+    const readOnly = options.readOnly ?? false;
     let db: DatabaseSync;
-    if (options.readOnly) {
+    if (readOnly) {
       db = exists(path) ? new DatabaseSync(path, { readOnly: true }) : new DatabaseSync(":memory:");
     } else {
       if (!exists(path)) {
@@ -138,40 +85,19 @@ export class StateStore {
     }
     try {
       db.exec("PRAGMA busy_timeout = 5000");
-      const store = new StateStore(db, options.readOnly ?? false);
-      store.#migrate(path, options.readOnly ?? false);
+      migrate(db, { path, readOnly });
+      checkSchema(db, path);
       // After the version check, so that a newer version's database is left untouched.
-      if (!options.readOnly) db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;");
-      return store;
+      if (!readOnly) db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;");
+      return new StateStore(db, readOnly);
     } catch (error) {
       db.close();
-      throw error;
-    }
-  }
-
-  #migrate(path: string, readOnly: boolean): void {
-    const version = Number(
-      (this.#db.prepare("PRAGMA user_version").get() as { user_version: number }).user_version,
-    );
-    if (version > SCHEMA_VERSION) {
-      throw new Error(
-        `State database "${path}" has schema version ${version}, newer than this s3-smart-sync understands (${SCHEMA_VERSION}). Upgrade s3-smart-sync.`,
+      if (error instanceof StateDbError) throw error;
+      throw new StateDbError(
+        `State database "${path}" cannot be used: ${
+          (error as Error).message
+        }. If it is damaged or not s3-smart-sync's, move it aside: the next run adopts what is already in S3 (nothing is uploaded again), but renames made before that run are uploaded instead of moved.`,
       );
-    }
-    if (version === SCHEMA_VERSION) return;
-    if (readOnly && version > 0) {
-      throw new Error(
-        `State database "${path}" has schema version ${version}; run "sync" or "moves" once to upgrade it to ${SCHEMA_VERSION}.`,
-      );
-    }
-    this.#db.exec("BEGIN IMMEDIATE");
-    try {
-      for (let index = version; index < SCHEMA_VERSION; index++) this.#db.exec(MIGRATIONS[index]!);
-      this.#db.exec(`PRAGMA user_version = ${SCHEMA_VERSION}`);
-      this.#db.exec("COMMIT");
-    } catch (error) {
-      this.#db.exec("ROLLBACK");
-      throw error;
     }
   }
 
@@ -192,20 +118,28 @@ export class StateStore {
     return Number((select.get(key.endpoint, key.bucket, key.prefix) as { id: number }).id);
   }
 
+  #targetColumn(targetId: number | undefined, column: string): number | undefined {
+    if (targetId === undefined) return undefined;
+    const row = this.#db.prepare(`SELECT ${column} AS value FROM targets WHERE id = ?`).get(
+      targetId,
+    ) as { value: number | null } | undefined;
+    return row?.value === null || row?.value === undefined ? undefined : Number(row.value);
+  }
+
+  #setTargetColumn(targetId: number, column: string, value: number): void {
+    if (this.#readOnly || this.#targetColumn(targetId, column) === value) return;
+    this.#db.prepare(`UPDATE targets SET ${column} = ? WHERE id = ?`).run(value, targetId);
+    this.#writes++;
+  }
+
   /** The device number of the root directory recorded at the last run, if any. */
   rootDev(targetId: number | undefined): number | undefined {
-    if (targetId === undefined) return undefined;
-    const row = this.#db.prepare("SELECT root_dev FROM targets WHERE id = ?").get(targetId) as
-      | { root_dev: number | null }
-      | undefined;
-    return row?.root_dev ?? undefined;
+    return this.#targetColumn(targetId, "root_dev");
   }
 
   /** Records the device number of the root directory. */
   setRootDev(targetId: number, dev: number): void {
-    if (this.#readOnly || this.rootDev(targetId) === dev) return;
-    this.#db.prepare("UPDATE targets SET root_dev = ? WHERE id = ?").run(dev, targetId);
-    this.#writes++;
+    this.#setTargetColumn(targetId, "root_dev", dev);
   }
 
   /**
@@ -213,53 +147,107 @@ export class StateStore {
    * before schema v5), so that the planner moves such objects to the names as on disk.
    */
   nfcKeys(targetId: number | undefined): boolean {
-    if (targetId === undefined) return false;
-    const row = this.#db.prepare("SELECT nfc_keys FROM targets WHERE id = ?").get(targetId) as
-      | { nfc_keys: number }
-      | undefined;
-    return Number(row?.nfc_keys ?? 0) === 1;
+    return this.#targetColumn(targetId, "nfc_keys") === 1;
   }
 
   /** Notes that every key of the target is now the name as on disk. */
   clearNfcKeys(targetId: number): void {
-    if (this.#readOnly || !this.nfcKeys(targetId)) return;
-    this.#db.prepare("UPDATE targets SET nfc_keys = 0 WHERE id = ?").run(targetId);
-    this.#writes++;
+    this.#setTargetColumn(targetId, "nfc_keys", 0);
   }
 
-  /** All recorded files of a target, by path. */
+  /** When the last full listing of the target was taken (ms since the epoch), if ever. */
+  listedAt(targetId: number | undefined): number | undefined {
+    return this.#targetColumn(targetId, "listed_at_ms");
+  }
+
+  /** The split points of the last full listing: keys to start parallel listing ranges at. */
+  listSplits(targetId: number | undefined): string[] {
+    if (targetId === undefined) return [];
+    return (this.#db.prepare("SELECT key FROM list_splits WHERE target_id = ? ORDER BY key")
+      .all(targetId) as Array<{ key: string }>).map((row) => row.key);
+  }
+
+  /**
+   * Notes a full listing taken at `atMs`, with the split points for the next one. Both are
+   * written only when they changed much — the time when the one recorded is over an hour
+   * old, the split points when over a quarter differ — so that a run in which nothing
+   * changed writes nothing. The time recorded is therefore up to an hour early, which
+   * only makes runs that trust the state list a little sooner.
+   */
+  noteListing(targetId: number, listing: { atMs: number; splits: readonly string[] }): void {
+    if (this.#readOnly) return;
+    const recorded = this.listedAt(targetId);
+    if (recorded === undefined || recorded < listing.atMs - LISTING_TIME_STEP_MS) {
+      this.#setTargetColumn(targetId, "listed_at_ms", listing.atMs);
+    }
+    const old = this.listSplits(targetId);
+    if (!splitsDrifted(old, listing.splits)) return;
+    const insert = this.#db.prepare(
+      "INSERT OR IGNORE INTO list_splits (target_id, key) VALUES (?, ?)",
+    );
+    this.#transaction(() => {
+      this.#db.prepare("DELETE FROM list_splits WHERE target_id = ?").run(targetId);
+      for (const key of listing.splits) insert.run(targetId, key);
+    });
+    this.#writes += old.length + listing.splits.length;
+  }
+
+  /** How many rows a target has. */
+  countRows(targetId: number | undefined): number {
+    if (targetId === undefined) return 0;
+    const row = this.#db.prepare("SELECT count(*) AS n FROM files WHERE target_id = ?").get(
+      targetId,
+    ) as { n: number };
+    return Number(row.n);
+  }
+
+  /**
+   * The rows of a target in key order (by the UTF-8 bytes of the path, as S3 lists keys),
+   * a page at a time, so that a million rows never sit in memory at once. Writing rows at
+   * keys already read meanwhile is safe: each page starts after the last key read.
+   */
+  *rows(targetId: number | undefined): Generator<FileRecord[]> {
+    if (targetId === undefined) return;
+    this.#page ??= this.#prepareRows(
+      `SELECT ${RECORD_COLUMNS} FROM files WHERE target_id = ? AND path > ? ORDER BY path LIMIT ?`,
+    );
+    let after = "";
+    for (;;) {
+      const rows = this.#page.all(targetId, after, PAGE_SIZE) as unknown as RecordRow[];
+      if (rows.length === 0) return;
+      yield rows.map(recordOfRow);
+      if (rows.length < PAGE_SIZE) return;
+      after = rows[rows.length - 1]![0];
+    }
+  }
+
+  /** Every row of a target, by path (for tests and small tools; runs stream {@linkcode rows}). */
   load(targetId: number | undefined): Map<string, FileRecord> {
     const records = new Map<string, FileRecord>();
-    if (targetId === undefined) return records;
-    const statement = this.#db.prepare(
-      "SELECT path, dev, ino, size, mtime_ms, in_s3, btime_ms FROM files WHERE target_id = ?",
-    ) as StatementSync & { setReturnArrays?(enabled: boolean): void };
-    // Rows as arrays load about three times faster than rows as objects (200,000 rows:
-    // 0.22 s against 0.66 s), and this runs on every sync.
-    if (statement.setReturnArrays) {
-      statement.setReturnArrays(true);
-      const rows = statement.all(targetId) as unknown as Array<
-        [string, number, number, number, number, number, number | null]
-      >;
-      for (const [path, dev, ino, size, mtimeMs, inS3, btimeMs] of rows) {
-        const record: FileRecord = { path, dev, ino, size, mtimeMs, inS3: inS3 === 1 };
-        if (btimeMs !== null) record.btimeMs = btimeMs;
-        records.set(path, record);
-      }
-      return records;
-    }
-    for (const row of statement.iterate(targetId) as Iterable<FileRow>) {
-      records.set(row.path, {
-        path: row.path,
-        dev: Number(row.dev),
-        ino: Number(row.ino),
-        size: Number(row.size),
-        mtimeMs: Number(row.mtime_ms),
-        inS3: row.in_s3 === 1,
-        ...(row.btime_ms === null ? {} : { btimeMs: Number(row.btime_ms) }),
-      });
+    for (const page of this.rows(targetId)) {
+      for (const record of page) records.set(record.path, record);
     }
     return records;
+  }
+
+  /** The rows of a target whose file had inode `ino` (exact), whatever their path. */
+  rowsWithInode(targetId: number | undefined, ino: bigint): FileRecord[] {
+    if (targetId === undefined) return [];
+    this.#inode ??= this.#prepareRows(
+      `SELECT ${RECORD_COLUMNS} FROM files WHERE target_id = ? AND ino = ? LIMIT 64`,
+    );
+    return (this.#inode.all(targetId, storedInode(ino)) as unknown as RecordRow[]).map(recordOfRow);
+  }
+
+  #prepareRows(sql: string): StatementSync {
+    const statement = this.#db.prepare(sql) as StatementSync & {
+      setReturnArrays(enabled: boolean): void;
+    };
+    // Arrays, not objects: three times faster on every row of every run. Big integers:
+    // inode numbers use all 64 bits.
+    statement.setReturnArrays(true);
+    statement.setReadBigInts(true);
+    return statement;
   }
 
   /** The moves of a target that wait for a restore. */
@@ -394,21 +382,15 @@ export class StateStore {
 
   /** A recorder that writes the changes of one target to this store. */
   recorder(targetId: number): StateRecorder {
-    const upsert = this.#db.prepare(
-      "INSERT OR REPLACE INTO files (target_id, path, dev, ino, size, mtime_ms, in_s3, btime_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-    );
-    const forget = this.#db.prepare("DELETE FROM files WHERE target_id = ? AND path = ?");
-    return new SqliteRecorder(this, { db: this.#db, targetId, upsert, forget });
+    return new SqliteRecorder(this.#db, {
+      id: targetId,
+      onWrite: (count) => this.#writes += count,
+    });
   }
 
   /** Rows written through this store (all recorders included). */
   get writes(): number {
     return this.#writes;
-  }
-
-  /** @internal counts writes made by a recorder. */
-  countWrites(count: number): void {
-    this.#writes += count;
   }
 
   /** Closes the database. */
@@ -417,53 +399,29 @@ export class StateStore {
   }
 }
 
-class SqliteRecorder implements StateRecorder {
-  #writes = 0;
-  constructor(
-    private readonly store: StateStore,
-    private readonly sql: {
-      db: DatabaseSync;
-      targetId: number;
-      upsert: StatementSync;
-      forget: StatementSync;
-    },
-  ) {}
-
-  get writes(): number {
-    return this.#writes;
-  }
-
-  multipart(key: string, state: "started" | "done"): void {
-    this.store.noteMultipart(this.sql.targetId, { key, state });
-  }
-
-  apply(change: StateChange): void {
-    const upserts = change.upsert ?? [];
-    const forgets = change.forget ?? [];
-    if (upserts.length === 0 && forgets.length === 0) return;
-    const { db, targetId, upsert, forget } = this.sql;
-    db.exec("BEGIN IMMEDIATE");
-    try {
-      for (const path of forgets) forget.run(targetId, path);
-      for (const record of upserts) {
-        upsert.run(
-          targetId,
-          record.path,
-          record.dev,
-          record.ino,
-          record.size,
-          record.mtimeMs,
-          record.inS3 ? 1 : 0,
-          record.btimeMs ?? null,
-        );
-      }
-      db.exec("COMMIT");
-    } catch (error) {
-      db.exec("ROLLBACK");
-      throw error;
+/**
+ * Throws when the file is a SQLite DB of some other program (its `files` table is missing
+ * or lacks our columns), so that a foreign DB is named instead of failing later.
+ */
+function checkSchema(db: DatabaseSync, path: string): void {
+  const columns = new Set(
+    (db.prepare("PRAGMA table_info(files)").all() as Array<{ name: string }>).map((row) =>
+      row.name
+    ),
+  );
+  for (const column of ["path", "ino", "in_s3", "etag", "moved_to"]) {
+    if (!columns.has(column)) {
+      throw new StateDbError(
+        `"${path}" is not an s3-smart-sync state database (its "files" table has no "${column}" column). Move it aside: the next run adopts what is already in S3.`,
+      );
     }
-    const count = upserts.length + forgets.length;
-    this.#writes += count;
-    this.store.countWrites(count);
   }
+}
+
+/** Whether stored split points are worth rewriting: more than a quarter differ. */
+function splitsDrifted(old: readonly string[], fresh: readonly string[]): boolean {
+  if (old.length === 0) return fresh.length > 0;
+  const known = new Set(old);
+  const kept = fresh.filter((key) => known.has(key)).length;
+  return kept < Math.max(old.length, fresh.length) * 0.75;
 }

@@ -10,7 +10,7 @@ import { archiveLogPath } from "../../state/archive_log.ts";
 import { awsSyncArgs, formatCommandLine, runAwsSync } from "./aws_cli.ts";
 import type { BatchTarget } from "./config.ts";
 import { DeleteRefusedError, errorMessage, ExitCode } from "../../errors.ts";
-import type { ExecutionReporter } from "../../execute/live.ts";
+import type { ExecutionReporter } from "../../execute/executor.ts";
 import { exists } from "../../fs.ts";
 import { localDirProblem } from "../../scan/local_dir.ts";
 import { type Output, redactUrl } from "../../report/log.ts";
