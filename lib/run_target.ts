@@ -144,8 +144,12 @@ export interface TargetReport {
   listing: ListingInfo;
 }
 
-/** Split points of the next listing: every this many listed keys. */
-const KEYS_PER_RANGE = 5000;
+/**
+ * Split points of the next listing: every this many listed keys, one page per range. With
+ * 16 ranges in flight a listing moves 16 pages per round trip while at most 32 pages
+ * (two per range) wait for the merge.
+ */
+const KEYS_PER_RANGE = 1000;
 const WEEK_MS = 7 * 24 * 3_600_000;
 
 /** What the run is, decided once: what it may change, what it plans, what it deletes. */
@@ -229,7 +233,7 @@ export async function runTarget(
     mark("open");
 
     const listedAt = Date.now();
-    // Every 5,000th listed key: the split points of the next listing (not every key).
+    // Every 1,000th listed key: the split points of the next listing (not every key).
     const nextSplits: string[] = [];
     let listed = 0;
     const rowCount = state.countRows(targetId);
@@ -246,6 +250,7 @@ export async function runTarget(
               ? firstRunSplits(localDir, location.prefix)
               : state.listSplits(targetId),
             concurrency: options.listConcurrency ?? 16,
+            pagesAhead: 2,
           }),
           location.prefix,
         ),
@@ -391,7 +396,7 @@ function register(
 /**
  * Split points of a first listing, when no earlier one left any: one per top-level folder
  * of the local tree (the objects of a mirror are mostly under those). Later listings use
- * the points the last full listing kept, a range per 5,000 keys.
+ * the points the last full listing kept, a range per 1,000 keys (one page).
  */
 function firstRunSplits(localDir: string, prefix: string): readonly string[] {
   const folders: string[] = [];

@@ -62,6 +62,28 @@ export const OPTIONS = {
     value: "N",
     help: "uploads in flight at most (default 10)",
   },
+  "move-concurrency": {
+    type: "string",
+    value: "N",
+    help:
+      "server-side copies and DeleteObjects in flight at most (default 64): they cost the link nothing, only S3's request rate",
+  },
+  "list-concurrency": {
+    type: "string",
+    value: "N",
+    help:
+      "key ranges of the bucket listed at once (default 16), at split points the last listing kept",
+  },
+  "trust-state": {
+    type: "boolean",
+    help:
+      "skip the listing while the last full listing is younger than --max-state-age: plan from the scan and the state DB alone (each move's copy still checks its source's ETag); a run in which nothing changed sends no request at all",
+  },
+  "max-state-age": {
+    type: "string",
+    value: "AGE",
+    help: "how old the last full listing may be for --trust-state, e.g. 12h, 7d (default 7d)",
+  },
   "verify-moves": {
     type: "boolean",
     help:
@@ -174,10 +196,14 @@ export const UPLOAD_OPTIONS = [
 
 /** How server-side copies are made. */
 export const COPY_OPTIONS = [
+  "move-concurrency",
   "copy-multipart-threshold",
   "copy-part-size",
   "full-checksums",
 ] as const;
+
+/** How the bucket is listed, or not. */
+export const LISTING_OPTIONS = ["list-concurrency", "trust-state", "max-state-age"] as const;
 
 /** The deletes of `sync --delete` and their guard. */
 export const DELETE_OPTIONS = ["delete", "max-delete", "force-delete"] as const;
@@ -464,4 +490,36 @@ export function parseStorageClass(value: string | undefined): string | undefined
     );
   }
   return upper === "STANDARD" ? undefined : upper;
+}
+
+const DURATION_UNITS: Record<string, number> = {
+  s: 1000,
+  m: 60_000,
+  h: 3_600_000,
+  d: 86_400_000,
+  w: 604_800_000,
+};
+
+/**
+ * Parses a duration such as "90m", "12h", "7d" or "2w" into milliseconds.
+ *
+ * @throws {UsageError} when it is not such a duration.
+ *
+ * @example
+ * ```ts
+ * parseDuration("12h", { name: "max-state-age" }); // 43200000
+ * ```
+ */
+export function parseDuration(
+  value: string | undefined,
+  option: { name: string },
+): number | undefined {
+  if (value === undefined) return undefined;
+  const match = /^(\d+(?:\.\d+)?)\s*([smhdw])$/i.exec(value.trim());
+  if (!match) {
+    throw new UsageError(
+      `--${option.name} takes a duration such as 90m, 12h, 7d or 2w, not "${value}".`,
+    );
+  }
+  return Math.round(Number(match[1]) * DURATION_UNITS[match[2]!.toLowerCase()]!);
 }

@@ -34,12 +34,14 @@ import {
   COPY_OPTIONS,
   DELETE_OPTIONS,
   flagOption,
+  LISTING_OPTIONS,
   listOption,
   type OptionName,
   OUTPUT_OPTIONS,
   parseConnection,
   parseCount,
   type ParsedArgs,
+  parseDuration,
   parseStorageClass,
   stringOption,
   UPLOAD_OPTIONS,
@@ -66,6 +68,10 @@ export interface TargetCommandOptions {
   maxDelete?: number;
   forceDelete: boolean;
   verifyMoves: boolean;
+  moveConcurrency: number;
+  listConcurrency: number;
+  trustState: boolean;
+  maxStateAgeMs?: number;
 }
 
 /**
@@ -106,6 +112,18 @@ export function parseTargetCommand(command: TargetCommand, args: ParsedArgs): Ta
     }),
     forceDelete: flagOption(values, "force-delete"),
     verifyMoves: flagOption(values, "verify-moves"),
+    moveConcurrency: parseCount(stringOption(values, "move-concurrency"), {
+      name: "move-concurrency",
+      min: 1,
+      max: 1024,
+    }) ?? 64,
+    listConcurrency: parseCount(stringOption(values, "list-concurrency"), {
+      name: "list-concurrency",
+      min: 1,
+      max: 256,
+    }) ?? 16,
+    trustState: flagOption(values, "trust-state"),
+    maxStateAgeMs: parseDuration(stringOption(values, "max-state-age"), { name: "max-state-age" }),
   };
 }
 
@@ -170,6 +188,10 @@ export async function runTargetCommand(
       forceDelete: options.forceDelete,
       archiveLog: archiveLogPath(options.logDir),
       verifyMoves: options.verifyMoves,
+      moveConcurrency: options.moveConcurrency,
+      listConcurrency: options.listConcurrency,
+      trustState: options.trustState,
+      maxStateAgeMs: options.maxStateAgeMs,
     }, { store, reporter, registry: deps.registry }).finally(() => reporter.stop());
     if (report.registryProblem) {
       output.warn(
@@ -260,6 +282,7 @@ variables, ~/.aws profiles, SSO, instance roles.`,
     "verify-moves",
     ...UPLOAD_OPTIONS,
     ...COPY_OPTIONS,
+    ...LISTING_OPTIONS,
     ...CONNECTION_OPTIONS,
     ...OUTPUT_OPTIONS,
   ],
@@ -279,7 +302,14 @@ export const movesCommand: CommandSpec<TargetCommandOptions> = targetSpec("moves
 deletes. The current local state is recorded, so that when another tool (aws s3 sync, as
 "batch" runs it) uploads in between, the next "moves" still recognises renames of those files.
 Run it before "aws s3 sync --delete" so that renamed folders are not uploaded again.`,
-  options: [...SELECT, "verify-moves", ...COPY_OPTIONS, ...CONNECTION_OPTIONS, ...OUTPUT_OPTIONS],
+  options: [
+    ...SELECT,
+    "verify-moves",
+    ...COPY_OPTIONS,
+    ...LISTING_OPTIONS,
+    ...CONNECTION_OPTIONS,
+    ...OUTPUT_OPTIONS,
+  ],
   examples: [
     "s3-smart-sync moves /volume1/photos s3://my-backup/photos && aws s3 sync /volume1/photos s3://my-backup/photos --delete",
   ],
@@ -293,7 +323,13 @@ export const statusCommand: CommandSpec<TargetCommandOptions> = targetSpec("stat
     `Print every action "sync" would take (moves, uploads, and with --delete, deletes), each with
 its reason, and the totals. Changes nothing: no S3 writes, and the state DB is opened
 read-only (it is not created if missing). Pass the same --delete and --exclude as your sync.`,
-  options: ["exclude", ...DELETE_OPTIONS, ...CONNECTION_OPTIONS, ...OUTPUT_OPTIONS],
+  options: [
+    "exclude",
+    ...DELETE_OPTIONS,
+    ...LISTING_OPTIONS,
+    ...CONNECTION_OPTIONS,
+    ...OUTPUT_OPTIONS,
+  ],
   examples: ["s3-smart-sync status /volume1/photos s3://my-backup/photos --delete"],
   exitCodes: [
     "0  nothing needs you",

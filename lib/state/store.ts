@@ -28,7 +28,7 @@ export function statePathOf(localDir: string): string {
 }
 
 /** Rows a page of {@linkcode StateStore.rows} holds. */
-const PAGE_SIZE = 4096;
+const PAGE_SIZE = 512;
 
 /** How stale the recorded time of the last full listing may get before it is rewritten. */
 const LISTING_TIME_STEP_MS = 3_600_000;
