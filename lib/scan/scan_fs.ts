@@ -26,9 +26,9 @@ export interface FileStat {
   btimeMs?: number;
 }
 
-/** One entry of a directory, as `Deno.readDirSync` gives it. */
+/** One entry of a directory, as `Deno.readDirSync` gives it, and what a faster reader adds. */
 export interface ScanDirEntry {
-  /** The entry's name (Deno decodes names that are not UTF-8 lossily, with U+FFFD). */
+  /** The entry's name (a name that is not UTF-8 is decoded lossily, with U+FFFD). */
   name: string;
   /** A regular file. */
   isFile: boolean;
@@ -36,6 +36,10 @@ export interface ScanDirEntry {
   isDirectory: boolean;
   /** A symbolic link. */
   isSymlink: boolean;
+  /** Its lstat, where the reader took it with the folder (the walk lstats the other files). */
+  stat?: FileStat;
+  /** Set where the reader knows the name's bytes are not UTF-8 (no S3 key can name it). */
+  notUtf8?: boolean;
 }
 
 /**
@@ -59,8 +63,9 @@ export interface ScanDirEntry {
  */
 export interface ScanFs {
   /**
-   * Entries of a directory (names as Deno gives them), like `Deno.readDirSync`.
-   * Throws `Deno.errors.*` as Deno does.
+   * Entries of a directory (names as Deno gives them), like `Deno.readDirSync`, files
+   * with their lstat where the reader can take it cheaply. Throws `Deno.errors.*` as
+   * Deno does.
    */
   readDir(path: string): Iterable<ScanDirEntry>;
   /**

@@ -5,14 +5,15 @@
  * @module
  */
 import { compareKeys } from "./key_order.ts";
-import type { ScanFs } from "./scan_fs.ts";
+import type { FileStat, ScanFs } from "./scan_fs.ts";
 
 /**
- * What an entry is, as the directory listing says: `duplicate` is a second entry whose
- * name Deno decoded to the same string as another's (names that are not UTF-8 are read
- * lossily, with U+FFFD), so it cannot be told apart or opened.
+ * What an entry is, as the directory listing says: `invalid name` is a name that is not
+ * UTF-8, as the reader knows it, or as a second entry whose name was decoded to the same
+ * string as another's shows it (`Deno.readDirSync` reads such names lossily, with U+FFFD,
+ * so the second cannot be told apart or opened).
  */
-export type EntryType = "directory" | "file" | "symlink" | "special" | "duplicate";
+export type EntryType = "directory" | "file" | "symlink" | "special" | "invalid name";
 
 /** An entry of a directory, with the key it sorts by. */
 export interface SortedEntry {
@@ -22,6 +23,8 @@ export interface SortedEntry {
   key: string;
   /** What it is. */
   type: EntryType;
+  /** A file's lstat, where the reader took it with the folder. */
+  stat?: FileStat;
 }
 
 /**
@@ -43,13 +46,28 @@ export interface SortedEntry {
  */
 export function readSortedEntries(fs: ScanFs, path: string): SortedEntry[] {
   const entries: SortedEntry[] = [];
-  for (const { name, isDirectory, isFile, isSymlink } of fs.readDir(path)) {
-    const type = isDirectory ? "directory" : isFile ? "file" : isSymlink ? "symlink" : "special";
-    entries.push({ name, key: isDirectory ? name + "/" : name, type });
+  for (const { name, isDirectory, isFile, isSymlink, stat, notUtf8 } of fs.readDir(path)) {
+    const type = notUtf8
+      ? "invalid name"
+      : isDirectory
+      ? "directory"
+      : isFile
+      ? "file"
+      : isSymlink
+      ? "symlink"
+      : "special";
+    const entry: SortedEntry = { name, key: isDirectory ? name + "/" : name, type };
+    if (stat !== undefined) entry.stat = stat;
+    entries.push(entry);
   }
   entries.sort(byKey);
   for (let index = 1; index < entries.length; index++) {
-    if (entries[index]!.key === entries[index - 1]!.key) entries[index]!.type = "duplicate";
+    const entry = entries[index]!;
+    const previous = entries[index - 1]!;
+    // Where the reader flagged one of the two, the other is the name it looks like.
+    if (entry.key === previous.key && previous.type !== "invalid name") {
+      entry.type = "invalid name";
+    }
   }
   return entries;
 }

@@ -2,10 +2,12 @@
  * `lstat` through Linux's statx(2), called from libc with Deno's FFI: it gives inode
  * numbers exactly (Deno's own `ino` is a JavaScript number, lossy above 2^53, which NFS
  * and FUSE inodes reach) and is about twice as fast as `Deno.lstatSync`, because one
- * path buffer and one result buffer are reused and nothing else is allocated.
+ * path buffer and one result buffer are reused and nothing else is allocated. Relative to
+ * an open folder ({@linkcode Statx.at}) the kernel does not even look the path up again.
  *
  * @module
  */
+import { errnoOf, errorOf, type Libc, loadLibc, READ_ATTRIBUTES } from "./libc.ts";
 import type { FileStat } from "./scan_fs.ts";
 
 const AT_FDCWD = -100;
@@ -17,75 +19,72 @@ const S_IFMT = 0o170000;
 const S_IFREG = 0o100000;
 const S_IFDIR = 0o040000;
 const S_IFLNK = 0o120000;
-const ENOENT = 2;
-const ENOTDIR = 20;
-const EPERM = 1;
-const EACCES = 13;
 const TWO_TO_32 = 2 ** 32;
 
-const SYMBOLS = {
-  statx: { parameters: ["i32", "buffer", "i32", "u32", "buffer"], result: "i32" },
-  __errno_location: { parameters: [], result: "pointer" },
-  strerror: { parameters: ["i32"], result: "pointer" },
-} as const;
-
-type Libc = Deno.DynamicLibrary<typeof SYMBOLS>["symbols"];
+/** statx with its buffers; see {@linkcode loadStatx}. */
+export interface Statx {
+  /**
+   * lstat of `path`. Throws `Deno.errors.NotFound` (ENOENT, ENOTDIR),
+   * `Deno.errors.PermissionDenied` (EACCES, EPERM) or an `Error` naming the errno.
+   */
+  path(path: string): FileStat;
+  /**
+   * lstat of the entry named by the NUL-terminated bytes `name` in the folder open as
+   * `folderFd`; the errno when it fails.
+   */
+  at(folderFd: number, name: Uint8Array): FileStat | number;
+}
 
 /**
- * Loads statx from libc and returns an `lstat` built on it, or undefined where it cannot
- * be used: not Linux, a big-endian machine, no FFI permission (asked without prompting),
- * no libc.so.6, a libc without statx (glibc before 2.28), or a kernel or sandbox that
- * refuses the call (ENOSYS, or EPERM from seccomp). The returned function throws
- * `Deno.errors.NotFound` (ENOENT, ENOTDIR), `Deno.errors.PermissionDenied` (EACCES,
- * EPERM) or an `Error` naming the errno.
+ * Loads statx from libc and returns it, or undefined where it cannot be used: no libc
+ * through FFI (see `loadLibc`), a libc without statx (glibc before 2.28), or a kernel or
+ * sandbox that refuses the call (ENOSYS, or EPERM from seccomp).
  *
- * @returns an lstat, or undefined.
+ * @returns statx, or undefined.
  *
  * @example
  * ```ts
- * const lstat = loadStatx() ?? ((path: string) => {
- *   throw new Error(`Cannot read "${path}": statx is not available.`);
- * });
+ * const statx = loadStatx();
+ * console.log(statx?.path("/etc/hostname").ino);
  * ```
  */
-export function loadStatx(): ((path: string) => FileStat) | undefined {
-  if (Deno.build.os !== "linux") return undefined;
-  // The offsets below are read little-endian (x86_64, aarch64, riscv64).
-  if (new Uint8Array(new Uint16Array([1]).buffer)[0] !== 1) return undefined;
-  if (Deno.permissions.querySync({ name: "ffi" }).state !== "granted") return undefined;
-  let library: Deno.DynamicLibrary<typeof SYMBOLS>;
+export function loadStatx(): Statx | undefined {
+  const libc = loadLibc();
+  if (libc === undefined) return undefined;
+  const statx = statxOf(libc);
   try {
-    library = Deno.dlopen("libc.so.6", SYMBOLS);
+    statx.path("/");
   } catch {
     return undefined;
   }
-  const lstat = statxLstat(library.symbols);
-  try {
-    lstat("/");
-  } catch {
-    library.close();
-    return undefined;
-  }
-  return lstat;
+  return statx;
 }
 
-function statxLstat(libc: Libc): (path: string) => FileStat {
+function statxOf(libc: Libc): Statx {
   const encoder = new TextEncoder();
   let pathBytes = new Uint8Array(4096);
   const result = new Uint8Array(256);
   const view = new DataView(result.buffer);
-  return (path) => {
-    let { read, written } = encoder.encodeInto(path, pathBytes);
-    while (read < path.length || written === pathBytes.length) {
-      // Room for the terminating NUL too.
-      pathBytes = new Uint8Array(pathBytes.length * 4);
-      ({ read, written } = encoder.encodeInto(path, pathBytes));
-    }
-    pathBytes[written] = 0;
-    if (libc.statx(AT_FDCWD, pathBytes, AT_SYMLINK_NOFOLLOW, STATX_MASK, result) !== 0) {
-      throw errorFor(libc, path);
-    }
-    return decode(view);
+  return {
+    path(path) {
+      let { read, written } = encoder.encodeInto(path, pathBytes);
+      while (read < path.length || written === pathBytes.length) {
+        // Room for the terminating NUL too.
+        pathBytes = new Uint8Array(pathBytes.length * 4);
+        ({ read, written } = encoder.encodeInto(path, pathBytes));
+      }
+      pathBytes[written] = 0;
+      if (libc.statx(AT_FDCWD, pathBytes, AT_SYMLINK_NOFOLLOW, STATX_MASK, result) !== 0) {
+        throw errorOf(libc, errnoOf(libc), READ_ATTRIBUTES, path);
+      }
+      return decode(view);
+    },
+    at(folderFd, name) {
+      if (libc.statx(folderFd, name, AT_SYMLINK_NOFOLLOW, STATX_MASK, result) !== 0) {
+        return errnoOf(libc);
+      }
+      return decode(view);
+    },
   };
 }
 
@@ -124,17 +123,4 @@ function timestampMs(view: DataView, offset: number): number {
   return seconds >= 0
     ? seconds * 1000 + Math.floor(nanoseconds / 1e6)
     : seconds * 1000 + Math.ceil(nanoseconds / 1e6);
-}
-
-function errorFor(libc: Libc, path: string): Error {
-  const errnoPointer = libc.__errno_location();
-  const errno = errnoPointer === null ? 0 : new Deno.UnsafePointerView(errnoPointer).getInt32();
-  const textPointer = libc.strerror(errno);
-  const text = textPointer === null
-    ? "unknown error"
-    : Deno.UnsafePointerView.getCString(textPointer);
-  const message = `Cannot read the attributes of "${path}": ${text} (os error ${errno}).`;
-  if (errno === ENOENT || errno === ENOTDIR) return new Deno.errors.NotFound(message);
-  if (errno === EACCES || errno === EPERM) return new Deno.errors.PermissionDenied(message);
-  return new Error(message);
 }

@@ -127,7 +127,9 @@ export function* walk(
         enter(path, entry.name);
         break;
       case "file": {
-        const file = statFile(fs, base, path, entry.name, skipped);
+        const file = entry.stat === undefined
+          ? statFile(fs, base, path, entry.name, skipped)
+          : fileOf(path, entry.stat, skipped);
         if (file !== undefined) files.push(file);
         break;
       }
@@ -137,7 +139,7 @@ export function* walk(
       case "special":
         skipped.push({ path, kind: "special", reason: REASONS.special });
         break;
-      case "duplicate": {
+      case "invalid name": {
         const reason = entry.key.endsWith("/") ? REASONS.invalidFolder : REASONS.invalidFile;
         skipped.push({ path, kind: "invalid name", reason });
         break;
@@ -194,6 +196,11 @@ function statFile(
     } // else deleted since the directory was read: it is simply not there.
     return undefined;
   }
+  return fileOf(path, info, skipped);
+}
+
+/** The file at `path` with lstat `info`, or undefined after noting in `skipped` why not. */
+function fileOf(path: string, info: FileStat, skipped: SkippedEntry[]): LocalFile | undefined {
   if (info.isFile) {
     const { dev, ino, size, mtimeMs, btimeMs } = info;
     return { path, dev, ino, size, mtimeMs, btimeMs };
