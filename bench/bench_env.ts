@@ -36,7 +36,20 @@ export function benchEnv(home: string): Record<string, string> {
 export const MAIN_TS = Deno.env.get("S3SS_BENCH_MAIN") ??
   new URL("../main.ts", import.meta.url).pathname;
 
-/** The command line that runs our CLI: `deno run --allow-all --quiet main.ts …args`. */
+/**
+ * The V8 flags the binary is built with (deno.json's `compile` task, which `start` repeats):
+ * the CLI is measured as it ships.
+ */
+export const V8_FLAGS: string = (() => {
+  const config = JSON.parse(
+    Deno.readTextFileSync(new URL("../deno.json", import.meta.url)),
+  ) as { tasks: { compile: { command: string } } };
+  const flags = /--v8-flags=\S+/.exec(config.tasks.compile.command)?.[0];
+  if (!flags) throw new Error("deno.json's compile task has no --v8-flags");
+  return flags;
+})();
+
+/** The command line that runs our CLI: `deno run --allow-all --quiet --v8-flags=… main.ts …args`. */
 export function cliCommand(args: string[]): string[] {
-  return [Deno.execPath(), "run", "--allow-all", "--quiet", MAIN_TS, ...args];
+  return [Deno.execPath(), "run", "--allow-all", "--quiet", V8_FLAGS, MAIN_TS, ...args];
 }

@@ -6,6 +6,10 @@
 import assert from "node:assert/strict";
 
 const denort = Deno.env.get("DENORT_BIN");
+const compileTask = (JSON.parse(
+  Deno.readTextFileSync(new URL("../deno.json", import.meta.url)),
+) as { tasks: { compile: { command: string } } }).tasks.compile.command;
+const v8Flags = /--v8-flags=\S+/.exec(compileTask)![0];
 
 Deno.test({
   name: "deno compile builds a binary that runs --version and --help",
@@ -19,6 +23,7 @@ Deno.test({
         args: [
           "compile",
           "--allow-all",
+          v8Flags,
           "--include",
           new URL("../lib/scan/walk_worker.ts", import.meta.url).pathname,
           "--output",

@@ -5,7 +5,8 @@ import {
   PutObjectCommand,
   S3Client,
 } from "@aws-sdk/client-s3";
-import { decodeKey, S3Store } from "../lib/s3/aws_store.ts";
+import { S3Store } from "../lib/s3/aws_store.ts";
+import { decodeKey } from "../lib/s3/list_page.ts";
 import { listInOrder, splitPointsEvery } from "../lib/scan/listing.ts";
 import { byteOrder } from "./helpers/listing_probe.ts";
 import { startMotoAllowingLineBreaks } from "./helpers/moto_line_breaks.ts";

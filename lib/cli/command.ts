@@ -7,7 +7,12 @@
  */
 import type { ExitCodeValue } from "../errors.ts";
 import type { ObjectStore } from "../s3/store.ts";
-import { type ConnectionOptions, createS3Client, S3Store } from "../s3/aws_store.ts";
+import {
+  type ConnectionOptions,
+  createListClient,
+  createS3Client,
+  S3Store,
+} from "../s3/aws_store.ts";
 import { FileRegistry, type TargetRegistry } from "../state/registry.ts";
 import { type AwsRunner, systemAws } from "./batch/aws_cli.ts";
 import { type OptionName, optionsHelp, type ParsedArgs } from "./options.ts";
@@ -33,7 +38,9 @@ export interface CliDeps {
 /** The real side effects: S3 through the AWS SDK, the registry in the home folder, aws. */
 export const defaultCliDeps: CliDeps = {
   async openStore(connection, bucket) {
-    return new S3Store(await createS3Client(connection), bucket, connection.transfer);
+    const client = await createS3Client(connection);
+    const listClient = await createListClient(connection, client);
+    return new S3Store(client, bucket, { ...connection.transfer, listClient });
   },
   get registry() {
     return new FileRegistry();

@@ -10,7 +10,7 @@ import {
   DeleteObjectsCommand,
   HeadObjectCommand,
   ListMultipartUploadsCommand,
-  ListObjectsV2Command,
+  type ListObjectsV2CommandOutput,
   PutObjectCommand,
   RestoreObjectCommand,
   S3Client,
@@ -39,6 +39,8 @@ import { deleteErrorText, isNotFound, restoreOutcomeOfError, s3ErrorText } from 
 import { partSizeFor } from "./parts.ts";
 import { compareKeys } from "../scan/key_order.ts";
 import { encryptionFields, quotedEtag, sseString } from "./encryption.ts";
+import { decodeKey, fastListCommand, type ListPage } from "./list_page.ts";
+import { fetchListingAllowed, ListingHandler } from "./list_client.ts";
 
 /** How to reach S3. Unset fields fall back to the AWS SDK's defaults and environment. */
 export interface ConnectionOptions {
@@ -115,6 +117,42 @@ export async function createS3Client(options: ConnectionOptions): Promise<S3Clie
 }
 
 /**
+ * The client that sends the listing: like `client` (same endpoint, profile, region and
+ * retries), but through `fetch`, which leaves far less memory behind per answer than
+ * `node:http` (see list_client.ts); `client` itself where `fetch` cannot stand in.
+ *
+ * @example
+ * ```ts
+ * const options = { endpoint: "http://127.0.0.1:9000" };
+ * const client = await createS3Client(options);
+ * const store = new S3Store(client, "backup", {
+ *   listClient: await createListClient(options, client),
+ * });
+ * ```
+ */
+export async function createListClient(
+  options: ConnectionOptions,
+  client: S3Client,
+): Promise<S3Client> {
+  const endpoint = effectiveEndpoint(options);
+  if (!fetchListingAllowed(endpoint)) return client;
+  const config: S3ClientConfig = {
+    maxAttempts: options.maxAttempts ?? 5,
+    requestHandler: new ListingHandler({ requestTimeout: 120_000 }),
+    followRegionRedirects: endpoint === undefined,
+    region: await client.config.region(),
+    credentials: client.config.credentials,
+  };
+  if (endpoint) {
+    config.endpoint = endpoint;
+    config.forcePathStyle = true;
+    config.requestChecksumCalculation = "WHEN_REQUIRED";
+    config.responseChecksumValidation = "WHEN_REQUIRED";
+  }
+  return new S3Client(config);
+}
+
+/**
  * Makes every conditional copy also carry the precondition under the name Ceph RGW reads:
  * RGW 16 ignores `x-amz-copy-source-if-match` and honours only `x-amz-copy-if-match` (the
  * name of S3's first drafts), so without it a source changed by someone else would be
@@ -184,6 +222,8 @@ export interface S3StoreOptions {
   copyPartSize?: number;
   /** Server-side encryption of uploads. */
   sse?: { algorithm: "AES256" | "aws:kms"; kmsKeyId?: string };
+  /** The client listings are sent with (see {@linkcode createListClient}); default: the store's. */
+  listClient?: S3Client;
 }
 
 const MiB = 1024 * 1024;
@@ -191,9 +231,25 @@ const MiB = 1024 * 1024;
 // deno-lint-ignore no-control-regex
 const XML_UNSAFE = /[\x00-\x1f\x7f-\x9f\u2028\u2029\ufeff\ufffe\uffff]/;
 
-/** Decodes a key of a listing made with `EncodingType: "url"` (as botocore does). */
-export function decodeKey(key: string): string {
-  return decodeURIComponent(key.replace(/\+/g, " "));
+/**
+ * A listed page as {@linkcode parseListPage} read it, or — where the fast reader was not
+ * installed or passed the answer on — as the SDK parsed it.
+ */
+function pageOf(output: ListObjectsV2CommandOutput): ListPage {
+  const fast = (output as { $page?: ListPage }).$page;
+  if (fast) return fast;
+  const decode = output.EncodingType === "url" ? decodeKey : (key: string) => key;
+  return {
+    objects: (output.Contents ?? []).map((object) => ({
+      key: decode(object.Key!),
+      size: object.Size ?? 0,
+      lastModifiedMs: object.LastModified?.getTime() ?? 0,
+      etag: object.ETag,
+      storageClass: object.StorageClass === "STANDARD" ? undefined : object.StorageClass,
+    })),
+    isTruncated: output.IsTruncated ?? false,
+    nextContinuationToken: output.NextContinuationToken,
+  };
 }
 
 /** Encodes a CopySource: bucket and each key segment URL-encoded. */
@@ -219,6 +275,7 @@ export class S3Store implements ObjectStore {
   readonly #copyPartSize: number;
   /** How uploads are encrypted, as the state records it (see encryption.ts). */
   readonly #sseString: string;
+  readonly #listClient: S3Client;
 
   constructor(
     readonly client: S3Client,
@@ -235,15 +292,18 @@ export class S3Store implements ObjectStore {
         SSEKMSKeyId: options.sse.kmsKeyId,
       })
       : "";
+    this.#listClient = options.listClient ?? client;
     const counts = this.#counts;
-    client.middlewareStack.add(
-      (next, context) => (args) => {
-        const name = (context.commandName ?? "Unknown").replace(/Command$/, "");
-        counts[name] = (counts[name] ?? 0) + 1;
-        return next(args);
-      },
-      { step: "deserialize", name: "s3SmartSyncRequestCounter", override: true },
-    );
+    for (const counted of new Set([client, this.#listClient])) {
+      counted.middlewareStack.add(
+        (next, context) => (args) => {
+          const name = (context.commandName ?? "Unknown").replace(/Command$/, "");
+          counts[name] = (counts[name] ?? 0) + 1;
+          return next(args);
+        },
+        { step: "deserialize", name: "s3SmartSyncRequestCounter", override: true },
+      );
+    }
   }
 
   get multipartThreshold(): number {
@@ -288,9 +348,9 @@ export class S3Store implements ObjectStore {
     let startAfter = options.startAfter;
     let token: string | undefined;
     for (;;) {
-      const page = await this.client.send(
+      const page = await this.#listClient.send(
         // Keys come URL-encoded, since XML 1.0 cannot carry every character a key may hold.
-        new ListObjectsV2Command({
+        fastListCommand({
           Bucket: this.bucket,
           Prefix: prefix,
           StartAfter: startAfter,
@@ -298,14 +358,7 @@ export class S3Store implements ObjectStore {
           EncodingType: "url",
         }),
       );
-      const decode = page.EncodingType === "url" ? decodeKey : (key: string) => key;
-      const objects = (page.Contents ?? []).map((object) => ({
-        key: decode(object.Key!),
-        size: object.Size ?? 0,
-        lastModifiedMs: object.LastModified?.getTime() ?? 0,
-        etag: object.ETag,
-        storageClass: object.StorageClass === "STANDARD" ? undefined : object.StorageClass,
-      }));
+      const { objects, isTruncated, nextContinuationToken } = pageOf(page);
       const first = objects[0]?.key;
       if (first !== undefined && startAfter !== undefined && compareKeys(first, startAfter) <= 0) {
         // A server that ignored StartAfter would otherwise make us list the same page forever.
@@ -314,7 +367,7 @@ export class S3Store implements ObjectStore {
         );
       }
       yield objects;
-      if (!page.IsTruncated) return;
+      if (!isTruncated) return;
       // Continue after the last key as we decoded it rather than with NextContinuationToken:
       // the position is then exact whatever a server puts in its token (Ceph RGW's is the
       // raw last key, in XML outside the URL encoding, where line ends and control
@@ -324,8 +377,8 @@ export class S3Store implements ObjectStore {
       if (last !== undefined) {
         startAfter = last;
         token = undefined;
-      } else if (page.NextContinuationToken) {
-        token = page.NextContinuationToken;
+      } else if (nextContinuationToken) {
+        token = nextContinuationToken;
       } else {
         throw new Error(
           `Cannot list "${prefix}" in bucket "${this.bucket}": the server said the listing goes on but gave no key or token to continue from`,
