@@ -9,13 +9,14 @@
 import { DeleteRefusedError, errorMessage, UsageError } from "./errors.ts";
 import { DryRunExecutor } from "./execute/dry_run.ts";
 import type { ExecutionReporter, Executor, Outcome } from "./execute/executor.ts";
+import { archivedMovesWait } from "./execute/archive_reads.ts";
 import { abortLeftoverUploads } from "./execute/leftovers.ts";
 import { LiveExecutor } from "./execute/live.ts";
 import { restoredSources } from "./execute/restored.ts";
 import { contentMismatches } from "./execute/verify.ts";
 import type { DeferredRecord, MoveAction, Plan, SkippedEntry, TargetKey } from "./model.ts";
 import { deleteGuard, holdDeletes, unseenEntries } from "./plan/delete_guard.ts";
-import { decide } from "./plan/decide.ts";
+import { archivedSource, decide } from "./plan/decide.ts";
 import { type Classification, classify } from "./plan/merge.ts";
 import { dropMismatchedMoves } from "./plan/verify.ts";
 import { ARCHIVE_CLASSES } from "./s3/archive.ts";
@@ -80,11 +81,6 @@ export interface TargetRunOptions {
   trustState?: boolean;
   /** How old the last full listing may be for `trustState` (default 7 days). */
   maxStateAgeMs?: number;
-  /**
-   * Defer moves whose source is listed as archived without trying the copy (AWS refuses
-   * it). False for servers that copy such objects (Ceph RGW labels classes). Default true.
-   */
-  deferArchived?: boolean;
 }
 
 /** Side effects the pipeline needs. */
@@ -277,12 +273,22 @@ export async function runTarget(
     mark("merge");
 
     await markRestoredSources(classification, { state, targetId, store, prefix: location.prefix });
+    const source = archivedSource(classification);
+    const archive = await archivedMovesWait({
+      aws: options.endpoint === "",
+      known: state.archiveReads(targetId),
+      store,
+      probeKey: source === undefined ? undefined : location.prefix + source,
+    });
+    if (archive.learned !== undefined && !mode.dryRun && targetId !== undefined) {
+      state.setArchiveReads(targetId, archive.learned);
+    }
     const plan = decide(classification, {
       mode: mode.plan,
       deleteRemote: mode.deletes !== "none",
       rootDevChanged: rootDevBefore !== undefined && rootDevBefore !== scanned.rootDev,
       nfcKeys: state.nfcKeys(targetId),
-      deferArchived: options.deferArchived ?? true,
+      deferArchived: archive.wait,
       uploads,
     });
     const mismatchedMoves = options.verifyMoves

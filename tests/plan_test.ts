@@ -65,16 +65,35 @@ Deno.test("plan() uploads every file as new on a first run to an empty prefix", 
 });
 
 Deno.test("plan() plans nothing and writes no state when nothing changed", async () => {
+  const known = { etag: '"e"', storageClass: "STANDARD" };
   const result = await run(
-    [rec("a", 1), rec("b/c", 2, { size: 5 })],
+    [{ ...rec("a", 1), ...known }, { ...rec("b/c", 2, { size: 5 }), ...known }],
     [file("a", 1), file("b/c", 2, 5)],
-    { a: obj(100, T - 3_600_000), "b/c": obj(5) },
+    { a: obj(100, T - 3_600_000, '"e"'), "b/c": obj(5, T, '"e"') },
     { mode: "sync", deleteRemote: true },
   );
   assert.deepEqual(actions(result), nothing);
   assert.equal(result.unchanged, 2);
   assert.deepEqual(result.record, { upsert: [], forget: [] });
   assert.equal(result.adopted + result.inodeUpdates, 0);
+});
+
+Deno.test("an unchanged file's row learns its object's ETag and class from the listing, once", async () => {
+  // Ceph RGW answers a multipart upload with an empty ETag; rows of older versions have no class.
+  const result = await run(
+    [rec("big.bin", 1), { ...rec("known", 2), etag: '"k"', storageClass: "STANDARD" }],
+    [file("big.bin", 1), file("known", 2)],
+    {
+      "big.bin": { size: 100, lastModifiedMs: T, etag: '"abc-3"', storageClass: "GLACIER" },
+      known: obj(100, T, '"k"'),
+    },
+  );
+  assert.deepEqual(actions(result), nothing);
+  assert.equal(result.unchanged, 2);
+  assert.equal(result.adopted + result.inodeUpdates, 0);
+  assert.deepEqual(result.record.upsert, [
+    { ...rec("big.bin", 1), etag: '"abc-3"', storageClass: "GLACIER" },
+  ]);
 });
 
 Deno.test("plan() turns a rename into a server-side move that keeps etag and storage class", async () => {

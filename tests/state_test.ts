@@ -292,7 +292,7 @@ Deno.test("StateStore notes the last full listing to the hour, and its split poi
 Deno.test("StateStore names a file of another program and says to move it aside", async () => {
   await withTempDir((dir) => {
     const db = new DatabaseSync(`${dir}/${STATE_DB_NAME}`);
-    db.exec("CREATE TABLE files (name TEXT); PRAGMA user_version = 6;");
+    db.exec(`CREATE TABLE files (name TEXT); PRAGMA user_version = ${SCHEMA_VERSION};`);
     db.close();
     assert.throws(() => StateStore.open(dir), (error: Error) => {
       assert.equal(error.name, "StateDbError");

@@ -17,6 +17,7 @@ function refusing(calls: string[], failing: () => boolean): ObjectStore {
     deleteMany: () => refuse("delete").then(() => []),
     head: () => refuse("head").then(() => undefined),
     restore: () => refuse("restore").then(() => "started" as const),
+    readable: () => refuse("readable").then(() => true),
     abortMultipartUploads: () => refuse("abort").then(() => 0),
     requestCounts: () => ({}),
   };

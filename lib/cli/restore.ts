@@ -16,7 +16,8 @@ import { errorMessage, UsageError } from "../errors.ts";
 import { exists, withoutSlash } from "../fs.ts";
 import type { TargetRegistry } from "../state/registry.ts";
 import { defaultLogDir, RunLog } from "../report/log.ts";
-import type { RestoreOutcome } from "../s3/store.ts";
+import type { ObjectStore, RestoreOutcome } from "../s3/store.ts";
+import { codeOf, statusOf } from "../s3/errors.ts";
 import { effectiveEndpoint } from "../s3/aws_store.ts";
 import { statePathOf, StateStore } from "../state/store.ts";
 import { parseS3Url } from "../s3/location.ts";
@@ -155,6 +156,7 @@ export async function runRestore(
       };
       const store = await deps.openStore(connection, group.bucket);
       const requested: string[] = [];
+      let servedAsIs = false;
       for (const move of group.moves) {
         const key = group.prefix + move.from;
         const url = `s3://${group.bucket}/${key}`;
@@ -171,16 +173,28 @@ export async function runRestore(
           output.info(`${outcome.padEnd(16)} ${url}`);
           if (outcome !== "not archived") requested.push(move.from);
         } catch (error) {
-          results.push({
-            bucket: group.bucket,
-            key,
-            outcome: "failed",
-            message: errorMessage(error),
-          });
-          output.error(`Cannot restore ${url}: ${errorMessage(error)}`);
+          const served = await servedWithoutRestore(store, key, error);
+          if (served) {
+            // Ceph RGW: classes are labels, RestoreObject is not implemented.
+            servedAsIs = true;
+            results.push({ bucket: group.bucket, key, outcome: "not archived" });
+            output.info(`${"served as is".padEnd(16)} ${url}`);
+            continue;
+          }
+          const message = isNotImplemented(error)
+            ? "this server cannot restore archived objects (RestoreObject: NotImplemented) and does not serve this one; restore it with the provider's own tools"
+            : errorMessage(error);
+          results.push({ bucket: group.bucket, key, outcome: "failed", message });
+          output.error(`Cannot restore ${url}: ${message}`);
         }
       }
       markRequested(group, requested);
+      if (servedAsIs) {
+        markServedAsIs(group);
+        output.info(
+          `The server at ${group.endpoint} cannot restore objects but serves archived ones as they are: the next sync of ${group.localDir} copies them, keeping their storage class.`,
+        );
+      }
     }
     const count = (outcome: string) =>
       results.filter((result) => result.outcome === outcome).length;
@@ -216,8 +230,45 @@ export async function runRestore(
   }
 }
 
+function isNotImplemented(error: unknown): boolean {
+  return codeOf(error) === "NotImplemented" || statusOf(error) === 501;
+}
+
+/**
+ * True when RestoreObject failed because the server cannot restore (501) and it serves
+ * the object anyway: its archive class is only a label.
+ */
+async function servedWithoutRestore(
+  store: ObjectStore,
+  key: string,
+  error: unknown,
+): Promise<boolean> {
+  if (!isNotImplemented(error)) return false;
+  try {
+    return await store.readable(key);
+  } catch {
+    return false;
+  }
+}
+
 function markRequested(group: DeferredGroup, from: string[]): void {
-  if (from.length === 0 || !exists(group.stateDb)) return;
+  if (from.length === 0) return;
+  withTargetState(
+    group,
+    (state, id) => state.markRestoreRequested(id, { from, nowMs: Date.now() }),
+  );
+}
+
+/** Notes in the target's state that its server serves archived objects as they are. */
+function markServedAsIs(group: DeferredGroup): void {
+  withTargetState(group, (state, id) => state.setArchiveReads(id, true));
+}
+
+function withTargetState(
+  group: DeferredGroup,
+  update: (state: StateStore, targetId: number) => void,
+): void {
+  if (!exists(group.stateDb)) return;
   let state: StateStore;
   try {
     state = StateStore.openFile(group.stateDb);
@@ -230,7 +281,7 @@ function markRequested(group: DeferredGroup, from: string[]): void {
       bucket: group.bucket,
       prefix: group.prefix,
     });
-    if (id !== undefined) state.markRestoreRequested(id, { from, nowMs: Date.now() });
+    if (id !== undefined) update(state, id);
   } finally {
     state.close();
   }
@@ -254,7 +305,7 @@ moves or batch completes its move (the object keeps its storage class). Without
     "s3-smart-sync restore /volume1/photos s3://my-backup/photos --dry-run",
   ],
   exitCodes: [
-    "0  every restore started (or was already under way or done)",
+    "0  every restore started (or was already under way or done, or the server serves the object without one)",
     "1  a request failed",
     "2  usage error, e.g. --tier Expedited for a DEEP_ARCHIVE object (nothing was sent)",
   ],

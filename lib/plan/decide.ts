@@ -187,6 +187,28 @@ function moveOf(source: Displaced, file: LocalFile): MoveAction {
 }
 
 /**
+ * The path of a displaced row whose object is in an archive class and not restored: the
+ * source of a move that may have to wait, for `archivedMovesWait` to probe. Undefined
+ * when no row is such.
+ *
+ * @example
+ * ```ts
+ * archivedSource({ displaced: [] }); // undefined
+ * ```
+ */
+export function archivedSource(
+  classification: { displaced: readonly Displaced[] },
+): string | undefined {
+  for (const { record, listed } of classification.displaced) {
+    const storageClass = listed?.storageClass ?? record.storageClass;
+    if (storageClass && ARCHIVE_CLASSES.has(storageClass) && !listed?.restored) {
+      return record.path;
+    }
+  }
+  return undefined;
+}
+
+/**
  * Moves whose source is archived wait for a restore, and so does every move that needs
  * a waiting move's source key vacated first (chains, cycles). Returns the waiting sources.
  */

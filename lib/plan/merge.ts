@@ -307,6 +307,7 @@ export function applyDecision(
   else if (decision.kind === "record") {
     if (decision.adopted) result.adopted++;
     if (decision.inodeUpdate) result.inodeUpdates++;
+    if (!decision.adopted && !decision.inodeUpdate) result.unchanged++;
     context.write(decision.record);
   } else context.upload(context.file, context.record, decision.reason);
 }

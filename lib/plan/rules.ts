@@ -81,7 +81,18 @@ export function listedFromRecord(record: FileRecord): RemoteEntry | undefined {
   return entry;
 }
 
-/** What to do with a file whose row (if any) has its inode, once renames are ruled out. */
+/** True when the listing knows the object's ETag or class and the row does not. */
+function learnsFromListing(record: FileRecord, object: RemoteEntry): boolean {
+  return !object.recorded &&
+    ((record.etag === undefined && object.etag !== undefined) ||
+      record.storageClass === undefined);
+}
+
+/**
+ * What to do with a file whose row (if any) has its inode, once renames are ruled out. A
+ * `record` that is neither adopted nor an inode update refreshes what the row knows of an
+ * unchanged file's object.
+ */
 export type FileDecision =
   | { kind: "unchanged" }
   | { kind: "record"; record: FileRecord; adopted: boolean; inodeUpdate: boolean }
@@ -102,7 +113,18 @@ export function decideFile(
 ): FileDecision {
   if (record && sameContent(record, file)) {
     if (record.inS3 && object?.size === file.size) {
-      if (record.ino === file.ino && record.dev === file.dev) return { kind: "unchanged" };
+      if (record.ino === file.ino && record.dev === file.dev) {
+        // Unchanged; a row that does not know its object's ETag or class (Ceph RGW
+        // answers a multipart upload with an empty ETag) learns them from the listing.
+        return learnsFromListing(record, object)
+          ? {
+            kind: "record",
+            record: recordInS3(file, { listed: object, previous: record }),
+            adopted: false,
+            inodeUpdate: false,
+          }
+          : { kind: "unchanged" };
+      }
       // Same path, size and mtime, another inode or device: a remount, not a content change.
       return {
         kind: "record",

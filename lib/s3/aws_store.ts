@@ -8,6 +8,7 @@ import {
   AbortMultipartUploadCommand,
   DeleteObjectCommand,
   DeleteObjectsCommand,
+  GetObjectCommand,
   HeadObjectCommand,
   ListMultipartUploadsCommand,
   type ListObjectsV2CommandOutput,
@@ -35,7 +36,14 @@ import type {
   UploadOptions,
   UploadResult,
 } from "./store.ts";
-import { deleteErrorText, isNotFound, restoreOutcomeOfError, s3ErrorText } from "./errors.ts";
+import {
+  deleteErrorText,
+  isArchivedError,
+  isNotFound,
+  restoreOutcomeOfError,
+  s3ErrorText,
+  statusOf,
+} from "./errors.ts";
 import { partSizeFor } from "./parts.ts";
 import { compareKeys } from "../scan/key_order.ts";
 import { encryptionFields, quotedEtag, sseString } from "./encryption.ts";
@@ -493,6 +501,21 @@ export class S3Store implements ObjectStore {
     } catch (error) {
       const outcome = restoreOutcomeOfError(error);
       if (outcome) return outcome;
+      throw error;
+    }
+  }
+
+  async readable(key: string): Promise<boolean> {
+    try {
+      const result = await this.client.send(
+        new GetObjectCommand({ Bucket: this.bucket, Key: key, Range: "bytes=0-0" }),
+      );
+      await result.Body?.transformToByteArray();
+      return true;
+    } catch (error) {
+      if (isArchivedError(error)) return false;
+      // An empty object has no first byte: it is there, and readable.
+      if (statusOf(error) === 416) return true;
       throw error;
     }
   }

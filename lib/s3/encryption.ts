@@ -60,9 +60,11 @@ export function encryptionFields(sse: string): Encryption {
  * ```ts
  * quotedEtag("5d41402abc4b2a76b9719d911017c592"); // '"5d41402abc4b2a76b9719d911017c592"'
  * quotedEtag(""); // undefined
+ * quotedEtag('""'); // undefined
  * ```
  */
 export function quotedEtag(etag: string | undefined): string | undefined {
-  if (!etag) return undefined;
+  // Ceph RGW answers CompleteMultipartUpload with an empty ETag: unknown, not "".
+  if (!etag || etag === '""') return undefined;
   return etag.startsWith('"') ? etag : `"${etag}"`;
 }

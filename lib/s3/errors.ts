@@ -37,17 +37,39 @@ export function codeOf(error: unknown): string {
  * ```ts
  * s3ErrorText({ name: "NoSuchKey", message: "", $metadata: { httpStatusCode: 404 } });
  * // "NoSuchKey (HTTP 404)"
+ * s3ErrorText({ name: "Unknown", message: "UnknownError", $metadata: { httpStatusCode: 412 } });
+ * // "PreconditionFailed (HTTP 412)"
  * ```
  */
 export function s3ErrorText(error: unknown): string {
-  const code = codeOf(error);
-  const message = errorMessage(error).trim();
+  const named = codeOf(error);
   const status = statusOf(error);
-  if (message === "" || message === code || message === "UnknownError") {
-    return `${code || "Error"}${status ? ` (HTTP ${status})` : ""}`;
+  // An answer without a body (HEAD) or code: the SDK calls it "Unknown".
+  const code = UNNAMED.has(named) ? (status && STATUS_NAMES[status]) || "Error" : named;
+  const message = errorMessage(error).trim().replace(/\.+$/, "");
+  if (message === "" || message === named || UNNAMED.has(message)) {
+    return `${code}${status ? ` (HTTP ${status})` : ""}`;
   }
   return code && !message.startsWith(code) ? `${code}: ${message}` : message;
 }
+
+/** What the SDK names an error it has no code for. */
+const UNNAMED = new Set(["", "Unknown", "UnknownError", "Error"]);
+
+/** Names of the HTTP statuses S3 answers with, for answers without a code. */
+const STATUS_NAMES: Record<number, string> = {
+  400: "BadRequest",
+  403: "Forbidden",
+  404: "NotFound",
+  405: "MethodNotAllowed",
+  409: "Conflict",
+  411: "LengthRequired",
+  412: "PreconditionFailed",
+  416: "InvalidRange",
+  500: "InternalError",
+  501: "NotImplemented",
+  503: "ServiceUnavailable",
+};
 
 /** One key's failure in a DeleteObjects answer, as a sentence fragment. */
 export function deleteErrorText(error: { Code?: string; Message?: string }): string {

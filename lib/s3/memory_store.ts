@@ -8,6 +8,7 @@
  * @module
  */
 import { compareKeys } from "../scan/key_order.ts";
+import { ARCHIVE_CLASSES } from "./archive.ts";
 import type {
   CopyOptions,
   CopyResult,
@@ -29,6 +30,8 @@ export interface StoredObject {
   lastModifiedMs: number;
   /** ETag with quotes. */
   etag: string;
+  /** Storage class; undefined: STANDARD. */
+  storageClass?: string;
 }
 
 const PAGE_SIZE = 1000;
@@ -40,6 +43,11 @@ export interface MemoryStoreOptions {
    * request takes 30–100 ms; requests in flight at once overlap, as over a network.
    */
   listLatencyMs?: number;
+  /**
+   * Serve objects of archive classes as they are (Ceph RGW, where classes are labels)
+   * instead of refusing them until restored (S3). Default false.
+   */
+  servesArchived?: boolean;
 }
 
 /**
@@ -61,9 +69,11 @@ export class MemoryStore implements ObjectStore {
   #counts: Record<string, number> = {};
   #etags = 0;
   readonly #listLatencyMs: number;
+  readonly #servesArchived: boolean;
 
   constructor(options: MemoryStoreOptions = {}) {
     this.#listLatencyMs = options.listLatencyMs ?? 0;
+    this.#servesArchived = options.servesArchived ?? false;
   }
 
   #count(operation: string): void {
@@ -115,12 +125,14 @@ export class MemoryStore implements ObjectStore {
         const key = keys[index]!;
         if (!key.startsWith(prefix)) break;
         const object = this.objects.get(key)!;
-        page.push({
+        const listed: RemoteObject = {
           key,
           size: object.size,
           lastModifiedMs: object.lastModifiedMs,
           etag: object.etag,
-        });
+        };
+        if (object.storageClass !== undefined) listed.storageClass = object.storageClass;
+        page.push(listed);
       }
       const truncated = index < keys.length && keys[index]!.startsWith(prefix);
       yield page;
@@ -152,7 +164,16 @@ export class MemoryStore implements ObjectStore {
     if (options?.ifMatch !== undefined && options.ifMatch !== source.etag) {
       return Promise.reject(s3Error("PreconditionFailed", `${fromKey} changed`));
     }
-    this.put(toKey, { ...source, lastModifiedMs: Math.floor(Date.now() / 1000) * 1000 });
+    if (this.#archived(source)) {
+      return Promise.reject(s3Error("InvalidObjectState", `${fromKey} is archived`));
+    }
+    const storageClass = options?.storageClass === "STANDARD" ? undefined : options?.storageClass;
+    this.put(toKey, {
+      size: source.size,
+      etag: source.etag,
+      lastModifiedMs: Math.floor(Date.now() / 1000) * 1000,
+      ...(storageClass === undefined ? {} : { storageClass }),
+    });
     // A copy in one request keeps the source's ETag, as in S3.
     return Promise.resolve({
       etag: source.etag,
@@ -183,6 +204,26 @@ export class MemoryStore implements ObjectStore {
   restore(key: string): Promise<RestoreOutcome> {
     this.#count("RestoreObject");
     return Promise.resolve(this.objects.has(key) ? "not archived" : "started");
+  }
+
+  readable(key: string): Promise<boolean> {
+    this.#count("GetObject");
+    const object = this.objects.get(key);
+    if (object === undefined) {
+      return Promise.reject(
+        Object.assign(new Error("The specified key does not exist."), {
+          name: "NoSuchKey",
+          $metadata: { httpStatusCode: 404 },
+        }),
+      );
+    }
+    return Promise.resolve(!this.#archived(object));
+  }
+
+  /** True when the object may not be read or copied until restored. */
+  #archived(object: StoredObject): boolean {
+    return !this.#servesArchived && object.storageClass !== undefined &&
+      ARCHIVE_CLASSES.has(object.storageClass);
   }
 
   requestCounts(): Record<string, number> {

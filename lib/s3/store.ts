@@ -140,6 +140,13 @@ export interface ObjectStore {
   head(key: string): Promise<ObjectHead | undefined>;
   /** Asks S3 to restore an archived object. */
   restore(key: string, options: RestoreOptions): Promise<RestoreOutcome>;
+  /**
+   * Whether the server serves the object's bytes now (a GET of its first byte): false
+   * when it answers that the object is archived and must be restored first, as S3 does
+   * for GLACIER and DEEP_ARCHIVE; true where archive classes are only labels (Ceph RGW).
+   * Throws what the GET throws otherwise (the key does not exist, access denied…).
+   */
+  readable(key: string): Promise<boolean>;
   /** Files at least this large are uploaded in parts (undefined: never). */
   readonly multipartThreshold?: number;
   /** Aborts every incomplete multipart upload to exactly this key; returns how many. */

@@ -68,6 +68,7 @@ export function guardUnreachable(
     deleteMany: (keys) => guard(() => store.deleteMany(keys), threshold),
     head: (key) => guard(() => store.head(key)),
     restore: (key, restoreOptions) => guard(() => store.restore(key, restoreOptions)),
+    readable: (key) => guard(() => store.readable(key)),
     multipartThreshold: store.multipartThreshold,
     abortMultipartUploads: (key) => guard(() => store.abortMultipartUploads(key)),
     requestCounts: () => store.requestCounts(),

@@ -67,6 +67,9 @@ const MIGRATIONS: readonly string[] = [
      key TEXT NOT NULL,
      PRIMARY KEY (target_id, key)
    ) WITHOUT ROWID;`,
+  // v7: whether the target's server serves objects of archive classes as they are (Ceph
+  // RGW keeps classes as labels), so that moves of such objects are copied, not deferred.
+  `ALTER TABLE targets ADD COLUMN archive_reads INTEGER;`,
 ];
 
 /** The schema version this code writes. */

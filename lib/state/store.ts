@@ -155,6 +155,21 @@ export class StateStore {
     this.#setTargetColumn(targetId, "nfc_keys", 0);
   }
 
+  /**
+   * Whether the target's server serves objects of archive classes without a restore
+   * (true: Ceph RGW, where classes are labels; false: S3's semantics); undefined until a
+   * run has tried.
+   */
+  archiveReads(targetId: number | undefined): boolean | undefined {
+    const value = this.#targetColumn(targetId, "archive_reads");
+    return value === undefined ? undefined : value === 1;
+  }
+
+  /** Notes whether the target's server serves archived objects (see {@linkcode archiveReads}). */
+  setArchiveReads(targetId: number, reads: boolean): void {
+    this.#setTargetColumn(targetId, "archive_reads", reads ? 1 : 0);
+  }
+
   /** When the last full listing of the target was taken (ms since the epoch), if ever. */
   listedAt(targetId: number | undefined): number | undefined {
     return this.#targetColumn(targetId, "listed_at_ms");
