@@ -160,6 +160,9 @@ try {
   const awsStats: NetProxyStats = proxy.stats();
   proxy.setLink({ latencyMs: 0, uploadBytesPerSecond: 0 });
 
+  if (Deno.env.get("BENCH_DEBUG")) {
+    Deno.writeTextFileSync("/tmp/memx/netlink_ours.json", ourRun.stdout);
+  }
   const summary = cliSummary(ourRun.stdout);
   const awsUploads = awsRun.stdout.split("\n").filter((line) => line.startsWith("upload:")).length;
   const awsDeletes = awsRun.stdout.split("\n").filter((line) => line.startsWith("delete:")).length;

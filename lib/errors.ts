@@ -15,6 +15,10 @@ export const ExitCode = {
   usage: 2,
   /** Done, but something waits for the user (restores, unreadable files). */
   attention: 3,
+  /** Interrupted by SIGINT (Ctrl-C): what was done is kept; run again to continue. */
+  interrupted: 130,
+  /** Stopped by SIGTERM: what was done is kept; run again to continue. */
+  terminated: 143,
 } as const;
 
 /** One of the values of {@linkcode ExitCode}. */

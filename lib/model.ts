@@ -9,6 +9,14 @@
 /** Name of the state database, kept in the root of each synced directory. */
 export const STATE_DB_NAME = ".s3-smart-sync.db";
 
+/**
+ * The device number a row keeps for a file on the root's own file system: "the root's".
+ * The root's number changes with a remount or the next snapshot of a volume, and rows
+ * keyed by it would all look changed; files on other file systems below the root keep
+ * their own number.
+ */
+export const ROOT_DEVICE = 0;
+
 /** A regular file found by `scan`. */
 export interface LocalFile {
   /** Path relative to the scanned root, with "/" separators, as named on disk. */

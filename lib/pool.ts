@@ -7,7 +7,8 @@
 /**
  * Calls `worker` for every item with at most `concurrency` calls running at once, and
  * resolves when all have settled. `worker` should handle its own errors; one that
- * escapes stops new items from starting and is rethrown at the end.
+ * escapes stops new items from starting and is rethrown at the end. Once `signal` is
+ * aborted no new item starts; those under way finish.
  *
  * @example
  * ```ts
@@ -19,12 +20,12 @@
  */
 export async function runPool<T>(
   items: Iterable<T>,
-  options: { concurrency: number; worker: (item: T) => Promise<void> },
+  options: { concurrency: number; worker: (item: T) => Promise<void>; signal?: AbortSignal },
 ): Promise<void> {
   const iterator = items[Symbol.iterator]();
   let failure: { error: unknown } | undefined;
   const lane = async () => {
-    while (!failure) {
+    while (!failure && !options.signal?.aborted) {
       const next = iterator.next();
       if (next.done) return;
       try {

@@ -6,33 +6,45 @@
  *
  * @module
  */
-import { DeleteRefusedError, errorMessage, UsageError } from "./errors.ts";
 import { DryRunExecutor } from "./execute/dry_run.ts";
-import type { ExecutionReporter, Executor, Outcome } from "./execute/executor.ts";
+import {
+  emptyOutcome,
+  type ExecutionReporter,
+  type Executor,
+  type Outcome,
+  type RunPhase,
+} from "./execute/executor.ts";
 import { archivedMovesWait } from "./execute/archive_reads.ts";
 import { abortLeftoverUploads } from "./execute/leftovers.ts";
 import { LiveExecutor } from "./execute/live.ts";
-import { restoredSources } from "./execute/restored.ts";
+import { markRestored } from "./execute/restored.ts";
 import { contentMismatches } from "./execute/verify.ts";
-import type { DeferredRecord, MoveAction, Plan, SkippedEntry, TargetKey } from "./model.ts";
-import { deleteGuard, holdDeletes, unseenEntries } from "./plan/delete_guard.ts";
-import { archivedSource, decide } from "./plan/decide.ts";
-import { type Classification, classify } from "./plan/merge.ts";
+import {
+  type DeferredRecord,
+  type MoveAction,
+  type Plan,
+  ROOT_DEVICE,
+  type ScanBatch,
+  type SkippedEntry,
+  type StateRecorder,
+  type TargetKey,
+} from "./model.ts";
+import { guardPlannedDeletes, holdDeletes, unseenEntries } from "./plan/delete_guard.ts";
+import { archivedSource, decide, emptyPlan } from "./plan/decide.ts";
+import { type Classification, classify, emptyClassification } from "./plan/merge.ts";
 import { dropMismatchedMoves } from "./plan/verify.ts";
-import { ARCHIVE_CLASSES } from "./s3/archive.ts";
 import { explainS3Error } from "./s3/errors.ts";
-import type { S3Location } from "./s3/location.ts";
+import { keyProblem, type S3Location } from "./s3/location.ts";
 import type { ObjectStore } from "./s3/store.ts";
 import { guardUnreachable } from "./s3/unreachable_guard.ts";
 import { excluder } from "./scan/filter.ts";
-import { listInOrder, topFolderSplits } from "./scan/listing.ts";
-import { localDirProblem } from "./scan/local_dir.ts";
+import { firstRunSplits, listInOrder } from "./scan/listing.ts";
+import { refuseUnusableDirectory } from "./scan/local_dir.ts";
 import { relativeEntries } from "./scan/remote_entries.ts";
-import { startScan } from "./scan/stream.ts";
-import { keyProblem } from "./s3/location.ts";
+import { type ScanStream, startScan } from "./scan/stream.ts";
 import { acquireLock, type RunLock } from "./state/lock.ts";
-import type { TargetRegistry } from "./state/registry.ts";
-import { recordRun } from "./state/run_bookkeeping.ts";
+import { registerTarget, type TargetRegistry } from "./state/registry.ts";
+import { datedDeferrals, recordRun } from "./state/run_bookkeeping.ts";
 import { NullRecorder, statePathOf, StateStore } from "./state/store.ts";
 import { UploadSpool } from "./state/upload_spool.ts";
 
@@ -81,6 +93,11 @@ export interface TargetRunOptions {
   trustState?: boolean;
   /** How old the last full listing may be for `trustState` (default 7 days). */
   maxStateAgeMs?: number;
+  /**
+   * Where the state DB and the lock are kept (default: `localDir`): outside the synced
+   * folder for a read-only snapshot; successive snapshots share it.
+   */
+  stateDir?: string;
 }
 
 /** Side effects the pipeline needs. */
@@ -91,6 +108,12 @@ export interface TargetRunDeps {
   reporter?: ExecutionReporter;
   /** Where runs that change something list their target, for `restore` to find. */
   registry?: TargetRegistry;
+  /**
+   * Aborted to interrupt the run (SIGINT, SIGTERM): the scan stops, nothing new starts,
+   * uploads under way stop, copies under way finish and are recorded; the report says
+   * `interrupted`.
+   */
+  signal?: AbortSignal;
 }
 
 /** How the run learned what is in S3. */
@@ -119,7 +142,11 @@ export interface TargetReport {
   stateWrites: number;
   /** Whether anything was changed. */
   dryRun: boolean;
-  /** Milliseconds per phase: open, merge (scan, rows and listing together), plan, execute. */
+  /**
+   * Milliseconds per phase: open, merge (scan, rows and listing together), plan, execute,
+   * and within execute its parts (`execute.moves`, `execute.uploads`, `execute.deletes`;
+   * moves and uploads overlap).
+   */
   timings: Record<string, number>;
   /**
    * Moves of this target that wait for archived objects to be restored, after this run:
@@ -138,6 +165,8 @@ export interface TargetReport {
   mismatchedMoves: MoveAction[];
   /** Whether the run listed S3 or trusted the state. */
   listing: ListingInfo;
+  /** The run was interrupted (`TargetRunDeps.signal`): what it reports was done so far. */
+  interrupted: boolean;
 }
 
 /**
@@ -162,6 +191,39 @@ function runModeOf(options: TargetRunOptions): RunMode {
     return { dryRun, plan: "moves", deletes: options.checkDeletes ? "judge" : "none" };
   }
   return { dryRun, plan: "sync", deletes: options.deleteRemote ? "execute" : "none" };
+}
+
+/** What the stages of one run share. */
+interface Run {
+  options: TargetRunOptions;
+  mode: RunMode;
+  store: ObjectStore;
+  state: StateStore;
+  targetId: number | undefined;
+  recorder: StateRecorder;
+  reporter: ExecutionReporter | undefined;
+  signal: AbortSignal | undefined;
+  scanned: ScanStream;
+  /** The last full listing, and whether this run trusts the state instead of listing. */
+  previousListing: number | undefined;
+  trusted: boolean;
+  rootDevChanged: boolean;
+  uploads: UploadSpool;
+}
+
+/** The merge's result and the split points of the next listing. */
+interface Merged {
+  classification: Classification;
+  nextSplits: string[];
+  listedAtMs: number;
+}
+
+/** The plan, and what was judged on the way. */
+interface Planned {
+  plan: Plan;
+  mismatchedMoves: MoveAction[];
+  heldDeletes: number;
+  plannedDeletes: number;
 }
 
 /**
@@ -191,174 +253,68 @@ export async function runTarget(
   dependencies: TargetRunDeps,
 ): Promise<TargetReport> {
   const mode = runModeOf(options);
-  refuseUnusableDirectory(options, mode);
-  // Stop soon after S3 becomes unreachable rather than failing file after file.
-  const store = guardUnreachable(dependencies.store);
-  const timings: Record<string, number> = {};
-  let phase = performance.now();
-  const mark = (name: string) => {
-    const now = performance.now();
-    timings[name] = Math.round(now - phase);
-    phase = now;
-  };
-  const { localDir, location } = options;
-  const targetKey: TargetKey = { endpoint: options.endpoint, ...location };
-  // One run at a time per directory and target (dry runs only read).
-  const lock: RunLock | undefined = mode.dryRun ? undefined : acquireLock(localDir, targetKey);
+  refuseUnusableDirectory(options.localDir, {
+    readOnly: mode.dryRun,
+    force: options.forceDelete ?? false,
+    deletes: options.deleteRemote ?? false,
+  });
+  const clock = new PhaseClock(dependencies.reporter);
+  const targetKey: TargetKey = { endpoint: options.endpoint, ...options.location };
+  const stateDir = options.stateDir ?? options.localDir;
+  if (options.stateDir !== undefined && !mode.dryRun) {
+    Deno.mkdirSync(stateDir, { recursive: true, mode: 0o700 });
+  }
+  // One run at a time per target and state (dry runs only read).
+  const lock: RunLock | undefined = mode.dryRun
+    ? undefined
+    : acquireLock(stateDir, targetKey, { localDir: options.localDir });
   let state: StateStore | undefined;
-  const scanned = startScan(localDir);
+  const scanned = startScan(options.localDir);
   try {
-    state = StateStore.open(localDir, { readOnly: mode.dryRun });
-    const registryProblem = mode.dryRun
-      ? undefined
-      : register(dependencies.registry, targetKey, localDir);
-    const targetId = state.target(targetKey);
-    const recorder = mode.dryRun || targetId === undefined
-      ? new NullRecorder()
-      : state.recorder(targetId);
-    const isExcluded = excluder(options.excludes ?? []);
-    const previousListing = state.listedAt(targetId);
-    const trusted = options.trustState === true && previousListing !== undefined &&
-      Date.now() - previousListing < (options.maxStateAgeMs ?? WEEK_MS);
-    if (!mode.dryRun && targetId !== undefined) {
-      await abortLeftoverUploads(state.openMultipartUploads(targetId), {
-        store,
-        done: (key) => state!.noteMultipart(targetId, { key, state: "done" }),
-      });
+    state = StateStore.open(stateDir, { readOnly: mode.dryRun });
+    const registryProblem = mode.dryRun ? undefined : registerTarget(dependencies.registry, {
+      localDir: options.localDir,
+      stateDb: statePathOf(stateDir),
+      ...targetKey,
+    });
+    const run = await openRun(options, dependencies, { mode, state, scanned, targetKey });
+    clock.mark("open");
+
+    dependencies.reporter?.phase?.("scan");
+    const merged = await mergeStreams(run);
+    clock.mark("merge", "scan", mergeSummary(merged.classification, run.trusted));
+    if (merged.interrupted) return interruptedReport(run, merged.classification, clock);
+
+    dependencies.reporter?.phase?.("plan");
+    const planned = await planRun(run, merged.classification);
+    clock.mark("plan", "plan", planSummary(planned.plan));
+
+    dependencies.reporter?.phase?.("execute");
+    const outcome = await executePlan(run, planned.plan);
+    clock.mark("execute", "execute", outcomeSummary(outcome));
+    for (const [part, ms] of Object.entries(outcome.phaseMs)) {
+      clock.timings[`execute.${part}`] = ms;
     }
-    mark("open");
-
-    const listedAt = Date.now();
-    // Every 1,000th listed key: the split points of the next listing (not every key).
-    const nextSplits: string[] = [];
-    let listed = 0;
-    const rowCount = state.countRows(targetId);
-    const uploads = new UploadSpool();
-    const rootDevBefore = state.rootDev(targetId);
-    let classification: Classification;
-    try {
-      classification = await classify({
-        files: scanned,
-        records: state.rows(targetId),
-        remote: trusted ? undefined : relativeEntries(
-          listInOrder(store, location.prefix, {
-            splits: previousListing === undefined
-              ? firstRunSplits(localDir, location.prefix)
-              : state.listSplits(targetId),
-            concurrency: options.listConcurrency ?? 16,
-            pagesAhead: 2,
-          }),
-          location.prefix,
-        ),
-      }, {
-        mode: mode.plan,
-        isExcluded,
-        keyProblem: (path) => keyProblem(location.prefix, path),
-        rootDevChanged: rootDevBefore !== undefined && rootDevBefore !== scanned.rootDev,
-        inodeKnown: (ino) => rowCount > 0 && state!.rowsWithInode(targetId, ino).length > 0,
-        nfcKeys: state.nfcKeys(targetId),
-        deleteRemote: mode.deletes !== "none",
-        uploads,
-        recorder,
-        onListed: (key) => {
-          if (++listed % KEYS_PER_RANGE === 0) nextSplits.push(location.prefix + key);
-        },
-      });
-    } catch (error) {
-      throw explainS3Error(error, {
-        bucket: location.bucket,
-        endpoint: options.endpoint || undefined,
-      });
-    }
-    mark("merge");
-
-    await markRestoredSources(classification, { state, targetId, store, prefix: location.prefix });
-    const source = archivedSource(classification);
-    const archive = await archivedMovesWait({
-      aws: options.endpoint === "",
-      known: state.archiveReads(targetId),
-      store,
-      probeKey: source === undefined ? undefined : location.prefix + source,
-    });
-    if (archive.learned !== undefined && !mode.dryRun && targetId !== undefined) {
-      state.setArchiveReads(targetId, archive.learned);
-    }
-    const plan = decide(classification, {
-      mode: mode.plan,
-      deleteRemote: mode.deletes !== "none",
-      rootDevChanged: rootDevBefore !== undefined && rootDevBefore !== scanned.rootDev,
-      nfcKeys: state.nfcKeys(targetId),
-      deferArchived: archive.wait,
-      uploads,
-    });
-    const mismatchedMoves = options.verifyMoves
-      ? await contentMismatches(plan.moves, { root: localDir })
-      : [];
-    dropMismatchedMoves(plan, mismatchedMoves, {
-      mode: mode.plan,
-      deleteRemote: mode.deletes !== "none",
-    });
-    const heldDeletes = holdDeletes(plan, {
-      unseen: unseenEntries(classification.scanSkipped).length,
-      force: options.forceDelete ?? false,
-    });
-    const plannedDeletes = guardDeletes(plan, classification, options);
-    // moves only judged them: another tool makes the deletes, after this run.
-    if (mode.deletes === "judge") plan.deletes = plan.deletes.filter((action) => action.temporary);
-    mark("plan");
-
-    const executor: Executor = mode.dryRun || targetId === undefined
-      ? new DryRunExecutor(dependencies.reporter)
-      : new LiveExecutor({
-        store,
-        recorder,
-        prefix: location.prefix,
-        root: localDir,
-        concurrency: options.concurrency ?? 10,
-        moveConcurrency: options.moveConcurrency ?? 64,
-        storageClass: options.storageClass,
-        reporter: dependencies.reporter,
-        movesOnly: mode.plan === "moves",
-      });
-    const outcome = await executor.execute(plan);
-    mark("execute");
-
-    const waitingMoves = [...plan.deferred, ...outcome.deferred];
-    const deferred = mode.dryRun || targetId === undefined
-      ? datedDeferrals(waitingMoves, state.deferredMoves(targetId))
-      : recordRun(state, targetId, {
-        rootDev: scanned.rootDev,
-        keysAsOnDisk: outcome.failureCount === 0 &&
-          !waitingMoves.some((move) =>
-            move.from !== move.to && move.from === move.to.normalize("NFC")
-          ),
-        listing: trusted ? undefined : { atMs: listedAt, splits: nextSplits },
-        deferred: waitingMoves,
-        archiveLog: options.archiveLog
-          ? {
-            path: options.archiveLog,
-            target: { localDir, endpoint: options.endpoint, ...location },
-          }
-          : undefined,
-        nowMs: Date.now(),
-      });
+    const interrupted = run.signal?.aborted ?? false;
+    const deferred = recordTheRun(run, { planned, outcome, merged, interrupted });
     return {
-      plan,
+      plan: planned.plan,
       outcome,
-      scanSkipped: classification.scanSkipped,
-      localFiles: classification.localFiles,
-      remoteObjects: classification.remoteObjects,
-      excluded: classification.excluded,
+      scanSkipped: merged.classification.scanSkipped,
+      localFiles: merged.classification.localFiles,
+      remoteObjects: merged.classification.remoteObjects,
+      excluded: merged.classification.excluded,
       stateWrites: mode.dryRun ? 0 : state.writes,
       dryRun: mode.dryRun,
-      timings,
+      timings: clock.timings,
       deferred,
       lockTakenOverFrom: lock?.tookOverFrom,
-      heldDeletes,
-      plannedDeletes,
+      heldDeletes: planned.heldDeletes,
+      plannedDeletes: planned.plannedDeletes,
       registryProblem,
-      mismatchedMoves,
-      listing: { kind: trusted ? "trusted" : "full", previousFullListingMs: previousListing },
+      mismatchedMoves: planned.mismatchedMoves,
+      listing: listingInfo(run),
+      interrupted,
     };
   } finally {
     scanned.cancel();
@@ -367,102 +323,269 @@ export async function runTarget(
   }
 }
 
-/**
- * A missing directory, a file, or an empty directory (most often an unmounted volume):
- * refused before anything is created in it, unless the run only reads or the user says
- * the emptiness is real.
- */
-function refuseUnusableDirectory(options: TargetRunOptions, mode: RunMode): void {
-  const problem = localDirProblem(options.localDir);
-  if (!problem || (problem.kind === "empty" && (mode.dryRun || options.forceDelete))) return;
-  throw new UsageError(
-    problem.kind === "empty"
-      ? `${problem.message} Nothing was changed. ${
-        options.deleteRemote
-          ? "If it really is empty and its objects should be deleted, pass --force-delete."
-          : "There is nothing to sync in it."
-      }`
-      : problem.message,
-  );
-}
-
-function register(
-  registry: TargetRegistry | undefined,
-  target: TargetKey,
-  localDir: string,
-): string | undefined {
-  try {
-    registry?.register({ localDir, stateDb: statePathOf(localDir), ...target });
-    return undefined;
-  } catch (error) {
-    return errorMessage(error);
-  }
-}
-
-/**
- * Split points of a first listing, when no earlier one left any: one per top-level folder
- * of the local tree (the objects of a mirror are mostly under those). Later listings use
- * the points the last full listing kept, a range per 1,000 keys (one page).
- */
-function firstRunSplits(localDir: string, prefix: string): readonly string[] {
-  const folders: string[] = [];
-  try {
-    for (const entry of Deno.readDirSync(localDir)) if (entry.isDirectory) folders.push(entry.name);
-  } catch {
-    return [];
-  }
-  return topFolderSplits(prefix, folders);
-}
-
-/** Sources of deferred moves that `restore` asked S3 to restore: are they restored now? */
-async function markRestoredSources(
-  classification: Classification,
-  context: { state: StateStore; targetId: number | undefined; store: ObjectStore; prefix: string },
-): Promise<void> {
-  const requested = new Set(
-    context.state.deferredMoves(context.targetId)
-      .filter((move) => move.restoreRequestedMs !== undefined)
-      .map((move) => move.from),
-  );
-  if (requested.size === 0) return;
-  const candidates = classification.displaced.filter((entry) =>
-    requested.has(entry.record.path) && ARCHIVE_CLASSES.has(entry.listed?.storageClass ?? "")
-  );
-  const restored = await restoredSources(candidates.map((entry) => entry.record.path), {
-    store: context.store,
-    prefix: context.prefix,
-  });
-  for (const entry of candidates) {
-    if (restored.has(entry.record.path)) entry.listed = { ...entry.listed!, restored: true };
-  }
-}
-
-/**
- * The delete guard: refuses every delete (throws, nothing changed) when the directory
- * looks unmounted or emptied. Returns how many deletes of users' objects are planned.
- */
-function guardDeletes(
-  plan: Plan,
-  classification: Classification,
+/** The shared context: the target's row, the recorder, whether to trust the state. */
+async function openRun(
   options: TargetRunOptions,
-): number {
-  const userDeletes = plan.deletes.filter((action) => !action.temporary).length;
-  const refusal = deleteGuard({
+  dependencies: TargetRunDeps,
+  context: { mode: RunMode; state: StateStore; scanned: ScanStream; targetKey: TargetKey },
+): Promise<Run> {
+  const { mode, state, scanned } = context;
+  // Stop soon after S3 becomes unreachable rather than failing file after file.
+  const store = guardUnreachable(dependencies.store);
+  const targetId = state.target(context.targetKey);
+  const previousListing = state.listedAt(targetId);
+  const rootDevBefore = state.rootDev(targetId);
+  if (!mode.dryRun && targetId !== undefined) {
+    await abortLeftoverUploads(state.openMultipartUploads(targetId), {
+      store,
+      done: (key) => state.noteMultipart(targetId, { key, state: "done" }),
+    });
+  }
+  return {
+    options,
+    mode,
+    store,
+    state,
+    targetId,
+    recorder: mode.dryRun || targetId === undefined ? new NullRecorder() : state.recorder(targetId),
+    reporter: dependencies.reporter,
+    signal: dependencies.signal,
+    scanned,
+    previousListing,
+    trusted: options.trustState === true && previousListing !== undefined &&
+      Date.now() - previousListing < (options.maxStateAgeMs ?? WEEK_MS),
+    rootDevChanged: rootDevBefore !== undefined && rootDevBefore !== scanned.rootDev,
+    uploads: new UploadSpool(),
+  };
+}
+
+/**
+ * Merges the scan, the rows and the listing (or, trusting the state, the rows alone);
+ * `interrupted` when the run was stopped meanwhile.
+ *
+ * @throws {OperationError|UsageError} when the listing fails, explained.
+ */
+async function mergeStreams(run: Run): Promise<Merged & { interrupted: boolean }> {
+  const { options, state, targetId, store, reporter } = run;
+  const { prefix } = options.location;
+  const listedAtMs = Date.now();
+  const nextSplits: string[] = [];
+  let listed = 0;
+  const rowCount = state.countRows(targetId);
+  try {
+    const classification = await classify({
+      files: relativeToRoot(run.scanned),
+      records: state.rows(targetId),
+      remote: run.trusted ? undefined : relativeEntries(
+        listInOrder(store, prefix, {
+          splits: run.previousListing === undefined
+            ? firstRunSplits(options.localDir, prefix)
+            : state.listSplits(targetId),
+          concurrency: options.listConcurrency ?? 16,
+          pagesAhead: 2,
+        }),
+        prefix,
+      ),
+    }, {
+      mode: run.mode.plan,
+      isExcluded: excluder(options.excludes ?? []),
+      keyProblem: (path) => keyProblem(prefix, path),
+      rootDevChanged: run.rootDevChanged,
+      inodeKnown: (ino) => rowCount > 0 && state.rowsWithInode(targetId, ino).length > 0,
+      nfcKeys: state.nfcKeys(targetId),
+      deleteRemote: run.mode.deletes !== "none",
+      uploads: run.uploads,
+      recorder: run.recorder,
+      onListed: (key) => {
+        // Every 1,000th listed key: the split points of the next listing.
+        if (++listed % KEYS_PER_RANGE === 0) nextSplits.push(prefix + key);
+        reporter?.counted?.({ files: 0, objects: 1 });
+      },
+      onScanned: (files) => reporter?.counted?.({ files, objects: 0 }),
+      signal: run.signal,
+    });
+    return { classification, nextSplits, listedAtMs, interrupted: false };
+  } catch (error) {
+    if (run.signal?.aborted) {
+      return { classification: emptyClassification(), nextSplits, listedAtMs, interrupted: true };
+    }
+    throw explainS3Error(error, {
+      bucket: options.location.bucket,
+      endpoint: options.endpoint || undefined,
+    });
+  }
+}
+
+/**
+ * Files on the root's own file system carry device 0 (a row's device "the root's"): a
+ * remount, or the next snapshot of a volume, changes the root's device number, and rows
+ * keyed by it would all be rewritten for nothing.
+ */
+async function* relativeToRoot(scanned: ScanStream): AsyncGenerator<ScanBatch> {
+  for await (const batch of scanned) {
+    const rootDev = scanned.rootDev;
+    for (const file of batch.files) if (file.dev === rootDev) file.dev = ROOT_DEVICE;
+    yield batch;
+  }
+}
+
+/** Decides renames, deferrals and the rest; judges moves, held and guarded deletes. */
+async function planRun(run: Run, classification: Classification): Promise<Planned> {
+  const { options, mode, state, targetId, store } = run;
+  const { prefix } = options.location;
+  await markRestored(classification.displaced, {
+    requested: new Set(
+      state.deferredMoves(targetId)
+        .filter((move) => move.restoreRequestedMs !== undefined)
+        .map((move) => move.from),
+    ),
+    store,
+    prefix,
+  });
+  const source = archivedSource(classification);
+  const archive = await archivedMovesWait({
+    aws: options.endpoint === "",
+    known: state.archiveReads(targetId),
+    store,
+    probeKey: source === undefined ? undefined : prefix + source,
+  });
+  if (archive.learned !== undefined && !mode.dryRun && targetId !== undefined) {
+    state.setArchiveReads(targetId, archive.learned);
+  }
+  const plan = decide(classification, {
+    mode: mode.plan,
+    deleteRemote: mode.deletes !== "none",
+    rootDevChanged: run.rootDevChanged,
+    nfcKeys: state.nfcKeys(targetId),
+    deferArchived: archive.wait,
+    uploads: run.uploads,
+  });
+  const mismatchedMoves = options.verifyMoves
+    ? await contentMismatches(plan.moves, { root: options.localDir })
+    : [];
+  dropMismatchedMoves(plan, mismatchedMoves, {
+    mode: mode.plan,
+    deleteRemote: mode.deletes !== "none",
+  });
+  const heldDeletes = holdDeletes(plan, {
+    unseen: unseenEntries(classification.scanSkipped).length,
+    force: options.forceDelete ?? false,
+  });
+  const plannedDeletes = guardPlannedDeletes(plan.deletes, {
     localFiles: classification.localFiles,
     remoteObjects: classification.remoteObjects,
-    deletes: userDeletes,
     maxDelete: options.maxDelete,
     force: options.forceDelete,
   });
-  if (refusal) throw new DeleteRefusedError(`Refusing to delete: ${refusal}. Nothing was changed.`);
-  return userDeletes;
+  // moves only judged them: another tool makes the deletes, after this run.
+  if (mode.deletes === "judge") plan.deletes = plan.deletes.filter((action) => action.temporary);
+  return { plan, mismatchedMoves, heldDeletes, plannedDeletes };
 }
 
-/** Deferred moves of a run that records nothing, dated as the state DB has them. */
-function datedDeferrals(
-  moves: readonly DeferredRecord[] | readonly Omit<DeferredRecord, "firstDeferredMs">[],
-  known: readonly DeferredRecord[],
+/** Executes the plan, or (dry run) reports what would be done. */
+function executePlan(run: Run, plan: Plan): Promise<Outcome> {
+  const { options, mode } = run;
+  const executor: Executor = mode.dryRun || run.targetId === undefined
+    ? new DryRunExecutor(run.reporter)
+    : new LiveExecutor({
+      store: run.store,
+      recorder: run.recorder,
+      prefix: options.location.prefix,
+      root: options.localDir,
+      concurrency: options.concurrency ?? 10,
+      moveConcurrency: options.moveConcurrency ?? 64,
+      storageClass: options.storageClass,
+      reporter: run.reporter,
+      movesOnly: mode.plan === "moves",
+      signal: run.signal,
+    });
+  return executor.execute(plan);
+}
+
+/** Notes the run in the state (a dry run notes nothing) and returns the deferred moves. */
+function recordTheRun(
+  run: Run,
+  facts: { planned: Planned; outcome: Outcome; merged: Merged; interrupted: boolean },
 ): DeferredRecord[] {
-  const first = new Map(known.map((record) => [record.from, record.firstDeferredMs]));
-  return moves.map((move) => ({ ...move, firstDeferredMs: first.get(move.from) ?? Date.now() }));
+  const { options, state, targetId } = run;
+  const { plan } = facts.planned;
+  const waitingMoves = [...plan.deferred, ...facts.outcome.deferred];
+  if (run.mode.dryRun || targetId === undefined) {
+    return datedDeferrals(waitingMoves, state.deferredMoves(targetId));
+  }
+  return recordRun(state, targetId, {
+    rootDev: run.scanned.rootDev,
+    keysAsOnDisk: !facts.interrupted && facts.outcome.failureCount === 0 &&
+      !waitingMoves.some((move) => move.from !== move.to && move.from === move.to.normalize("NFC")),
+    listing: run.trusted
+      ? undefined
+      : { atMs: facts.merged.listedAtMs, splits: facts.merged.nextSplits },
+    deferred: waitingMoves,
+    archiveLog: options.archiveLog
+      ? {
+        path: options.archiveLog,
+        target: { localDir: options.localDir, endpoint: options.endpoint, ...options.location },
+      }
+      : undefined,
+    nowMs: Date.now(),
+  });
+}
+
+/** The report of a run stopped before it planned anything: nothing was done. */
+function interruptedReport(
+  run: Run,
+  classification: Classification,
+  clock: PhaseClock,
+): TargetReport {
+  return {
+    plan: emptyPlan(run.uploads),
+    outcome: emptyOutcome(),
+    scanSkipped: classification.scanSkipped,
+    localFiles: classification.localFiles,
+    remoteObjects: classification.remoteObjects,
+    excluded: classification.excluded,
+    stateWrites: run.mode.dryRun ? 0 : run.state.writes,
+    dryRun: run.mode.dryRun,
+    timings: clock.timings,
+    deferred: datedDeferrals([], []),
+    heldDeletes: 0,
+    plannedDeletes: 0,
+    mismatchedMoves: [],
+    listing: listingInfo(run),
+    interrupted: true,
+  };
+}
+
+function listingInfo(run: Run): ListingInfo {
+  return { kind: run.trusted ? "trusted" : "full", previousFullListingMs: run.previousListing };
+}
+
+/** Times the stages and tells the reporter when one ends. */
+class PhaseClock {
+  readonly timings: Record<string, number> = {};
+  #since = performance.now();
+
+  constructor(private readonly reporter: ExecutionReporter | undefined) {}
+
+  mark(timing: string, phase?: RunPhase, summary?: string): void {
+    const now = performance.now();
+    const ms = Math.round(now - this.#since);
+    this.timings[timing] = ms;
+    this.#since = now;
+    if (phase) this.reporter?.phaseDone?.(phase, ms, summary ?? "");
+  }
+}
+
+function mergeSummary(classification: Classification, trusted: boolean): string {
+  return `${classification.localFiles} local files, ${classification.remoteObjects} objects ${
+    trusted ? "recorded (S3 not listed)" : "listed"
+  }`;
+}
+
+function planSummary(plan: Plan): string {
+  return `${plan.moves.length} moves, ${plan.uploads.count} uploads, ${plan.deletes.length} deletes, ${plan.deferred.length} deferred`;
+}
+
+function outcomeSummary(outcome: Outcome): string {
+  return `${outcome.moves.length} moved, ${outcome.uploads} uploaded, ${outcome.deletes} deleted, ${outcome.failureCount} failed`;
 }

@@ -200,6 +200,7 @@ Deno.test("restore on a server without RestoreObject that serves the object: 'se
       quiet: true,
       verbose: false,
       logDir: `${dir}/.logs`,
+      logRetentionDays: 30,
     }, { openStore: () => Promise.resolve(rgw), registry, aws: undefined as never });
     assert.equal(result.exitCode, 0);
     const json = result.json as { failed: number; results: Array<{ outcome: string }> };
@@ -249,6 +250,7 @@ Deno.test("restore on a server without RestoreObject that does not serve the obj
       quiet: true,
       verbose: false,
       logDir: `${dir}/.logs`,
+      logRetentionDays: 30,
     }, {
       openStore: () => Promise.resolve(store),
       registry: { register() {}, targets: () => [] },

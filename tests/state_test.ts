@@ -1,6 +1,13 @@
 import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
 import { NullRecorder, SCHEMA_VERSION, StateStore } from "../lib/state/store.ts";
+import { MIGRATIONS } from "../lib/state/migrations.ts";
+
+/** Applies the first `version` migrations, as a DB of that version was left. */
+function migrateTo(db: DatabaseSync, version: number): void {
+  for (const migration of MIGRATIONS.slice(0, version)) db.exec(migration);
+  db.exec(`PRAGMA user_version = ${version}`);
+}
 import { type FileRecord, STATE_DB_NAME } from "../lib/model.ts";
 
 const TARGET = { endpoint: "", bucket: "backup", prefix: "photos/" };
@@ -222,6 +229,29 @@ Deno.test("StateStore.open() migrates a v4 DB, marking its targets as keyed by N
     assert.equal(store.nfcKeys(store.target({ ...TARGET, prefix: "new/" })), false);
     store.close();
     assert.equal(userVersion(`${dir}/${STATE_DB_NAME}`), SCHEMA_VERSION);
+  });
+});
+
+Deno.test("migrating to v8 gives rows of files on the root's own file system device 0", async () => {
+  await withTempDir((dir) => {
+    const path = `${dir}/${STATE_DB_NAME}`;
+    const db = new DatabaseSync(path);
+    // The schema as version 7 left it, by the migrations themselves.
+    migrateTo(db, 7);
+    db.exec(
+      `INSERT INTO targets (endpoint, bucket, prefix, root_dev) VALUES ('', 'backup', 'photos/', 2049);
+             INSERT INTO targets (endpoint, bucket, prefix) VALUES ('', 'backup', 'other/');
+             INSERT INTO files (target_id, path, dev, ino, size, mtime_ms, in_s3)
+               VALUES (1, 'root.jpg', 2049, 5, 1, 0, 1), (1, 'usb/mounted.jpg', 2065, 6, 1, 0, 1),
+                      (2, 'unknown-root.jpg', 2049, 7, 1, 0, 1);`,
+    );
+    db.close();
+    const store = StateStore.open(dir);
+    const devs = (prefix: string) =>
+      [...store.load(store.target({ ...TARGET, prefix })!).values()].map((r) => [r.path, r.dev]);
+    assert.deepEqual(devs("photos/"), [["root.jpg", 0], ["usb/mounted.jpg", 2065]]);
+    assert.deepEqual(devs("other/"), [["unknown-root.jpg", 2049]]);
+    store.close();
   });
 });
 

@@ -5,14 +5,17 @@
  *
  * @module
  */
-import type { ExitCodeValue } from "../errors.ts";
+import { type ExitCodeValue, UsageError } from "../errors.ts";
 import type { ObjectStore } from "../s3/store.ts";
 import {
   type ConnectionOptions,
   createListClient,
   createS3Client,
+  effectiveEndpoint,
   S3Store,
 } from "../s3/aws_store.ts";
+import { endpointProblem } from "../s3/location.ts";
+import { profileProblem } from "../s3/profiles.ts";
 import { FileRegistry, type TargetRegistry } from "../state/registry.ts";
 import { type AwsRunner, systemAws } from "./batch/aws_cli.ts";
 import { type OptionName, optionsHelp, type ParsedArgs } from "./options.ts";
@@ -38,6 +41,7 @@ export interface CliDeps {
 /** The real side effects: S3 through the AWS SDK, the registry in the home folder, aws. */
 export const defaultCliDeps: CliDeps = {
   async openStore(connection, bucket) {
+    refuseBadConnection(connection, bucket);
     const client = await createS3Client(connection);
     const listClient = await createListClient(connection, client);
     return new S3Store(client, bucket, { ...connection.transfer, listClient });
@@ -47,6 +51,29 @@ export const defaultCliDeps: CliDeps = {
   },
   aws: systemAws,
 };
+
+/**
+ * Refuses, before any request, an endpoint URL that cannot work (no scheme, another
+ * scheme, the bucket in its path) and a `--profile` no AWS file defines.
+ *
+ * @throws {UsageError} saying what to write instead.
+ */
+export function refuseBadConnection(connection: ConnectionOptions, bucket: string): void {
+  const endpoint = effectiveEndpoint(connection);
+  if (endpoint !== undefined) {
+    const source = connection.endpoint
+      ? "--endpoint-url"
+      : Deno.env.get("AWS_ENDPOINT_URL_S3")
+      ? "AWS_ENDPOINT_URL_S3"
+      : "AWS_ENDPOINT_URL";
+    const problem = endpointProblem(endpoint, bucket, source);
+    if (problem) throw new UsageError(problem);
+  }
+  if (connection.profile) {
+    const problem = profileProblem(connection.profile);
+    if (problem) throw new UsageError(problem);
+  }
+}
 
 /** A command: its help, how it parses its arguments, and how it runs. */
 export interface CommandSpec<T> {

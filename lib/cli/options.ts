@@ -9,6 +9,7 @@
 import { parseArgs } from "node:util";
 import { errorMessage, UsageError } from "../errors.ts";
 import type { ConnectionOptions } from "../s3/aws_store.ts";
+import { defaultLogDir } from "../report/log.ts";
 
 /** One option: how it parses and how its help reads. */
 export interface OptionSpec {
@@ -148,6 +149,17 @@ export const OPTIONS = {
     value: "DIR",
     help: "folder for run logs (default ~/.s3-smart-sync/logs)",
   },
+  "state-dir": {
+    type: "string",
+    value: "DIR",
+    help:
+      "keep the state DB and the lock in DIR instead of in local_dir: for read-only snapshots; successive snapshots of a volume share it",
+  },
+  "log-retention": {
+    type: "string",
+    value: "DAYS",
+    help: "run logs older than this are removed when a run starts (default 30; 0 keeps them all)",
+  },
   config: {
     type: "string",
     value: "FILE",
@@ -179,7 +191,32 @@ export const OPTIONS = {
 export type OptionName = keyof typeof OPTIONS;
 
 /** Output and logging: every command that runs takes them. */
-export const OUTPUT_OPTIONS = ["json", "quiet", "verbose", "log-dir", "help"] as const;
+export const OUTPUT_OPTIONS = [
+  "json",
+  "quiet",
+  "verbose",
+  "log-dir",
+  "log-retention",
+  "help",
+] as const;
+
+/**
+ * Where run logs go and how long they are kept.
+ *
+ * @throws {UsageError} on a bad --log-retention.
+ */
+export function parseLogOptions(
+  values: OptionValues,
+): { logDir: string; logRetentionDays: number } {
+  return {
+    logDir: stringOption(values, "log-dir") ?? defaultLogDir(),
+    logRetentionDays: parseCount(stringOption(values, "log-retention"), {
+      name: "log-retention",
+      min: 0,
+      max: 36_500,
+    }) ?? 30,
+  };
+}
 
 /** How to reach S3. */
 export const CONNECTION_OPTIONS = ["endpoint-url", "profile", "region"] as const;
@@ -201,6 +238,21 @@ export const COPY_OPTIONS = [
   "copy-part-size",
   "full-checksums",
 ] as const;
+
+/** Where the target's state is kept. */
+export const STATE_OPTIONS = ["state-dir"] as const;
+
+/**
+ * `--state-dir`, without a trailing slash; undefined when not given.
+ *
+ * @throws {UsageError} when it is given empty.
+ */
+export function stateDirOption(values: OptionValues): string | undefined {
+  const dir = stringOption(values, "state-dir");
+  if (dir === undefined) return undefined;
+  if (dir.trim() === "") throw new UsageError("--state-dir needs a folder.");
+  return dir.length > 1 ? dir.replace(/\/+$/, "") : dir;
+}
 
 /** How the bucket is listed, or not. */
 export const LISTING_OPTIONS = ["list-concurrency", "trust-state", "max-state-age"] as const;

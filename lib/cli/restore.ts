@@ -15,7 +15,7 @@ import {
 import { errorMessage, UsageError } from "../errors.ts";
 import { exists, withoutSlash } from "../fs.ts";
 import type { TargetRegistry } from "../state/registry.ts";
-import { defaultLogDir, RunLog } from "../report/log.ts";
+import { RunLog } from "../report/log.ts";
 import type { ObjectStore, RestoreOutcome } from "../s3/store.ts";
 import { codeOf, statusOf } from "../s3/errors.ts";
 import { effectiveEndpoint } from "../s3/aws_store.ts";
@@ -28,12 +28,15 @@ import {
   OUTPUT_OPTIONS,
   parseCount,
   type ParsedArgs,
+  parseLogOptions,
+  STATE_OPTIONS,
+  stateDirOption,
   stringOption,
 } from "./options.ts";
 
 /** Options of `restore`, parsed. */
 export interface RestoreOptions {
-  target?: { localDir: string; url: string };
+  target?: { localDir: string; url: string; stateDir?: string };
   days: number;
   tier: RestoreTier;
   dryRun: boolean;
@@ -42,6 +45,7 @@ export interface RestoreOptions {
   quiet: boolean;
   verbose: boolean;
   logDir: string;
+  logRetentionDays: number;
 }
 
 /** Parses the tier name, case-insensitively. */
@@ -62,7 +66,7 @@ export function parseTier(value: string | undefined): RestoreTier {
 export function parseRestore(args: ParsedArgs): RestoreOptions {
   const { values, positionals } = args;
   return {
-    target: targetArgument("restore", positionals),
+    target: targetArgument("restore", positionals, stateDirOption(values)),
     days: parseCount(stringOption(values, "days"), { name: "days", min: 1, max: 30_000 }) ?? 7,
     tier: parseTier(stringOption(values, "tier")),
     dryRun: flagOption(values, "dry-run"),
@@ -74,7 +78,7 @@ export function parseRestore(args: ParsedArgs): RestoreOptions {
     json: flagOption(values, "json"),
     quiet: flagOption(values, "quiet"),
     verbose: flagOption(values, "verbose"),
-    logDir: stringOption(values, "log-dir") ?? defaultLogDir(),
+    ...parseLogOptions(values),
   };
 }
 
@@ -86,14 +90,22 @@ export function parseRestore(args: ParsedArgs): RestoreOptions {
 export function targetArgument(
   command: string,
   positionals: readonly string[],
-): { localDir: string; url: string } | undefined {
-  if (positionals.length === 0) return undefined;
+  stateDir?: string,
+): { localDir: string; url: string; stateDir?: string } | undefined {
+  if (positionals.length === 0) {
+    if (stateDir !== undefined) {
+      throw new UsageError(
+        `"${command} --state-dir" needs <local_dir> and <s3://bucket[/prefix]> too: the state DB of one target is in that folder.`,
+      );
+    }
+    return undefined;
+  }
   if (positionals.length !== 2) {
     throw new UsageError(
       `"${command}" takes no arguments, or <local_dir> and <s3://bucket[/prefix]>, but got ${positionals.length}.`,
     );
   }
-  return { localDir: withoutSlash(positionals[0]!), url: positionals[1]! };
+  return { localDir: withoutSlash(positionals[0]!), url: positionals[1]!, stateDir };
 }
 
 /**
@@ -101,7 +113,7 @@ export function targetArgument(
  * of every target in the registry (and in the archive log, for targets synced before it).
  */
 export function groupsFor(options: {
-  target?: { localDir: string; url: string };
+  target?: { localDir: string; url: string; stateDir?: string };
   connection: { endpoint?: string };
   logDir: string;
   registry: TargetRegistry;
@@ -110,7 +122,7 @@ export function groupsFor(options: {
     const { localDir } = options.target;
     const group = deferredOfTarget({
       localDir,
-      stateDb: statePathOf(localDir),
+      stateDb: statePathOf(options.target.stateDir ?? localDir),
       endpoint: effectiveEndpoint(options.connection) ?? "",
       ...parseS3Url(options.target.url),
     });
@@ -142,7 +154,10 @@ export async function runRestore(
       }. Nothing was sent.`,
     );
   }
-  const output = RunLog.open({ dir: options.logDir, command: "restore" }, options);
+  const output = RunLog.open(
+    { dir: options.logDir, command: "restore", retentionDays: options.logRetentionDays },
+    options,
+  );
   const results: Array<
     { bucket: string; key: string; outcome: RestoreOutcome | "failed"; message?: string }
   > = [];
@@ -299,7 +314,7 @@ tiers) that deferred moves wait for: those of every target ever synced (listed i
 target when local_dir and the S3 URL are given. Once S3 has restored an object, the next sync,
 moves or batch completes its move (the object keeps its storage class). Without
 --endpoint-url, each move's own endpoint is used.`,
-  options: ["days", "tier", "dry-run", ...CONNECTION_OPTIONS, ...OUTPUT_OPTIONS],
+  options: ["days", "tier", "dry-run", ...STATE_OPTIONS, ...CONNECTION_OPTIONS, ...OUTPUT_OPTIONS],
   examples: [
     "s3-smart-sync restore --tier Bulk --days 3",
     "s3-smart-sync restore /volume1/photos s3://my-backup/photos --dry-run",

@@ -5,7 +5,7 @@
  * @module
  */
 import { runPool } from "../pool.ts";
-import { defaultLogDir, RunLog } from "../report/log.ts";
+import { RunLog } from "../report/log.ts";
 import { parseRestore as parseRestoreHeader } from "../s3/archive.ts";
 import { s3ErrorText } from "../s3/errors.ts";
 import { type CliDeps, type CommandResult, type CommandSpec, defaultCliDeps } from "./command.ts";
@@ -14,6 +14,9 @@ import {
   flagOption,
   OUTPUT_OPTIONS,
   type ParsedArgs,
+  parseLogOptions,
+  STATE_OPTIONS,
+  stateDirOption,
   stringOption,
 } from "./options.ts";
 import { groupsFor, targetArgument } from "./restore.ts";
@@ -21,12 +24,13 @@ import { groupsFor, targetArgument } from "./restore.ts";
 /** Options of `restore-status`, parsed. */
 export interface RestoreStatusOptions {
   /** One target (`<local_dir> <s3://…>`), or every registered one. */
-  target?: { localDir: string; url: string };
+  target?: { localDir: string; url: string; stateDir?: string };
   connection: { endpoint?: string; profile?: string; region?: string };
   json: boolean;
   quiet: boolean;
   verbose: boolean;
   logDir: string;
+  logRetentionDays: number;
 }
 
 /**
@@ -37,7 +41,7 @@ export interface RestoreStatusOptions {
 export function parseRestoreStatus(args: ParsedArgs): RestoreStatusOptions {
   const { values, positionals } = args;
   return {
-    target: targetArgument("restore-status", positionals),
+    target: targetArgument("restore-status", positionals, stateDirOption(values)),
     connection: {
       endpoint: stringOption(values, "endpoint-url"),
       profile: stringOption(values, "profile"),
@@ -46,7 +50,7 @@ export function parseRestoreStatus(args: ParsedArgs): RestoreStatusOptions {
     json: flagOption(values, "json"),
     quiet: flagOption(values, "quiet"),
     verbose: flagOption(values, "verbose"),
-    logDir: stringOption(values, "log-dir") ?? defaultLogDir(),
+    ...parseLogOptions(values),
   };
 }
 
@@ -69,7 +73,10 @@ export async function runRestoreStatus(
   const { connection, logDir } = options;
   const search = groupsFor({ ...options, registry: deps.registry });
   const groups = search.groups.filter((group) => group.moves.length > 0);
-  const output = RunLog.open({ dir: logDir, command: "restore-status" }, options);
+  const output = RunLog.open(
+    { dir: logDir, command: "restore-status", retentionDays: options.logRetentionDays },
+    options,
+  );
   const lines: RestoreStatusLine[] = [];
   try {
     for (const group of groups) {
@@ -157,7 +164,7 @@ in ~/.s3-smart-sync/targets.json, or one target's), whether its restore is not r
 progress, or done (restored until DATE), with totals. Sends one HeadObject per object; changes
 nothing. A target whose directory is not there (an unmounted volume) is named and skipped.
 Without --endpoint-url, each move's own endpoint is used.`,
-  options: [...CONNECTION_OPTIONS, ...OUTPUT_OPTIONS],
+  options: [...STATE_OPTIONS, ...CONNECTION_OPTIONS, ...OUTPUT_OPTIONS],
   examples: ["s3-smart-sync restore-status", "s3-smart-sync restore-status --json"],
   exitCodes: [
     "0  every object was checked",

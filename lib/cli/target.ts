@@ -5,12 +5,12 @@
  * @module
  */
 import { archiveLogPath } from "../state/archive_log.ts";
-import { errorMessage, UsageError } from "../errors.ts";
+import { errorMessage, ExitCode, UsageError } from "../errors.ts";
 import type { ExecutionReporter } from "../execute/executor.ts";
 import { withoutSlash } from "../fs.ts";
-import { formatBytes } from "../report/format.ts";
-import { defaultLogDir, type Output, redactUrl, RunLog } from "../report/log.ts";
-import { withProgress } from "../report/progress.ts";
+import { formatBytes, formatCount, formatDuration } from "../report/format.ts";
+import { type Output, redactUrl, RunLog } from "../report/log.ts";
+import { ProgressLine, RunTally } from "../report/progress.ts";
 import {
   attentionLines,
   exitCodeOf,
@@ -19,7 +19,7 @@ import {
   summaryLines,
   totalLine,
 } from "../report/summary.ts";
-import { runTarget } from "../run_target.ts";
+import { runTarget, type TargetReport } from "../run_target.ts";
 import { type ConnectionOptions, effectiveEndpoint } from "../s3/aws_store.ts";
 import { formatS3Url, parseS3Url, type S3Location } from "../s3/location.ts";
 import {
@@ -29,6 +29,7 @@ import {
   defaultCliDeps,
   TARGET_EXIT_CODES,
 } from "./command.ts";
+import { listenForInterrupt } from "./interrupt.ts";
 import {
   CONNECTION_OPTIONS,
   COPY_OPTIONS,
@@ -42,7 +43,10 @@ import {
   parseCount,
   type ParsedArgs,
   parseDuration,
+  parseLogOptions,
   parseStorageClass,
+  STATE_OPTIONS,
+  stateDirOption,
   stringOption,
   UPLOAD_OPTIONS,
 } from "./options.ts";
@@ -65,6 +69,7 @@ export interface TargetCommandOptions {
   quiet: boolean;
   verbose: boolean;
   logDir: string;
+  logRetentionDays: number;
   maxDelete?: number;
   forceDelete: boolean;
   verifyMoves: boolean;
@@ -72,6 +77,7 @@ export interface TargetCommandOptions {
   listConcurrency: number;
   trustState: boolean;
   maxStateAgeMs?: number;
+  stateDir?: string;
 }
 
 /**
@@ -104,7 +110,7 @@ export function parseTargetCommand(command: TargetCommand, args: ParsedArgs): Ta
     json: flagOption(values, "json"),
     quiet: flagOption(values, "quiet"),
     verbose: flagOption(values, "verbose"),
-    logDir: stringOption(values, "log-dir") ?? defaultLogDir(),
+    ...parseLogOptions(values),
     maxDelete: parseCount(stringOption(values, "max-delete"), {
       name: "max-delete",
       min: 0,
@@ -124,15 +130,25 @@ export function parseTargetCommand(command: TargetCommand, args: ParsedArgs): Ta
     }) ?? 16,
     trustState: flagOption(values, "trust-state"),
     maxStateAgeMs: parseDuration(stringOption(values, "max-state-age"), { name: "max-state-age" }),
+    stateDir: stateDirOption(values),
   };
 }
 
-function reporterFor(output: Output, listEachAction: boolean): ExecutionReporter {
-  const line = listEachAction ? output.info.bind(output) : output.detail.bind(output);
-  const verb = listEachAction
-    ? ["would move", "would upload", "would delete"]
-    : ["moved", "uploaded", "deleted"];
+/**
+ * The log's side of the reporter: each action a line (printed with --verbose; every one
+ * in a dry run, and each delete always, as `aws s3 sync` prints `delete:` lines, for the
+ * cron mail), each stage a line with its duration and counts (log only).
+ */
+function reporterFor(
+  output: Output,
+  context: { dryRun: boolean; location: S3Location },
+): ExecutionReporter {
+  const { dryRun } = context;
+  const line = dryRun ? output.info.bind(output) : output.detail.bind(output);
+  const verb = dryRun ? ["would move", "would upload"] : ["moved", "uploaded"];
   return {
+    phaseDone: (phase, ms, summary) =>
+      output.log(`${PHASE_NAMES[phase]}: ${summary} in ${formatDuration(ms)}`),
     moved: (step) =>
       line(
         `${verb[0]} ${step.originalFrom ?? step.from} → ${step.to} (${step.reason}${
@@ -141,16 +157,29 @@ function reporterFor(output: Output, listEachAction: boolean): ExecutionReporter
       ),
     uploaded: (action) =>
       line(`${verb[1]} ${action.key} (${action.reason}, ${formatBytes(action.file.size)})`),
-    deleted: (action) => line(`${verb[2]} ${action.key} (${action.reason})`),
+    deleted: (action) =>
+      dryRun
+        ? line(`would delete ${action.key} (${action.reason})`)
+        : output.info(`delete: ${formatS3Url(context.location, action.key)}`),
     failed: (failure) => output.error(failure.message),
     fellBack: (step, why) =>
       output.warn(`Cannot move "${step.from}" to "${step.to}" (${why}): uploaded instead`),
   };
 }
 
+const PHASE_NAMES = { scan: "scan and listing", plan: "plan", execute: "execute" } as const;
+
+/** What a run that did not finish had done, in a sentence fragment. */
+function doneSoFar(tally: RunTally): string {
+  const { done } = tally.tally;
+  return `moved ${formatCount(done.moves)}, uploaded ${formatCount(done.uploads)} (${
+    formatBytes(done.bytes)
+  }), deleted ${formatCount(done.deletes)}, ${formatCount(done.failed)} failed`;
+}
+
 /**
  * Runs `sync`, `moves` or `status` with parsed options: opens the log, connects,
- * runs the pipeline and prints the summary.
+ * runs the pipeline and prints the summary. SIGINT and SIGTERM stop the run cleanly.
  */
 export async function runTargetCommand(
   options: TargetCommandOptions,
@@ -158,9 +187,16 @@ export async function runTargetCommand(
 ): Promise<CommandResult> {
   const started = performance.now();
   const output = RunLog.open(
-    { dir: options.logDir, command: options.command },
+    { dir: options.logDir, command: options.command, retentionDays: options.logRetentionDays },
     { json: options.json, quiet: options.quiet, verbose: options.verbose },
   );
+  const interrupt = listenForInterrupt((signal) =>
+    output.warn(
+      `${signal} received: stopping once what is under way is done and recorded (send it again to stop at once).`,
+    )
+  );
+  let tally: RunTally | undefined;
+  let progress: ProgressLine | undefined;
   try {
     const endpoint = effectiveEndpoint(options.connection) ?? "";
     const target = formatS3Url(options.location);
@@ -168,12 +204,15 @@ export async function runTargetCommand(
     output.log(
       `s3-smart-sync ${options.command} ${options.localDir} ${target}${
         endpoint ? ` (endpoint ${redactUrl(endpoint)})` : ""
-      }${dryRun ? " [dry run]" : ""}`,
+      }${options.stateDir ? ` (state in ${options.stateDir})` : ""}${dryRun ? " [dry run]" : ""}`,
     );
     const store = await deps.openStore(options.connection, options.location.bucket);
-    const reporter = withProgress(reporterFor(output, dryRun), {
-      enabled: !dryRun && !options.quiet && !options.json && Deno.stderr.isTerminal(),
-    });
+    tally = new RunTally(reporterFor(output, { dryRun, location: options.location }));
+    if (!options.quiet && !options.json && Deno.stderr.isTerminal()) {
+      const line = ProgressLine.start(tally);
+      output.beforeConsole = () => line.clear();
+      progress = line;
+    }
     const report = await runTarget({
       localDir: options.localDir,
       location: options.location,
@@ -192,41 +231,10 @@ export async function runTargetCommand(
       listConcurrency: options.listConcurrency,
       trustState: options.trustState,
       maxStateAgeMs: options.maxStateAgeMs,
-    }, { store, reporter, registry: deps.registry }).finally(() => reporter.stop());
-    if (report.registryProblem) {
-      output.warn(
-        `Could not list this target in the registry of synced targets (${report.registryProblem}); "s3-smart-sync restore" without arguments may not find its deferred moves.`,
-      );
-    }
-    if (report.lockTakenOverFrom) {
-      output.log(
-        `took over the lock of a run that ended without releasing it (${report.lockTakenOverFrom})`,
-      );
-    }
-    for (const move of report.deferred) {
-      output.detail(`deferred ${move.from} → ${move.to}: ${move.reason}`);
-    }
-    for (const move of report.mismatchedMoves) {
-      output.warn(
-        `"${move.to}" has the inode, size and mtime of "${move.from}" but other content (its MD5 differs from the object's ETag): uploaded instead of moved`,
-      );
-    }
-
-    for (const entry of report.scanSkipped) {
-      if (
-        entry.kind === "unreadable" || entry.kind === "invalid name" || entry.kind === "vanished"
-      ) {
-        output.warn(`Skipped "${entry.path}": ${entry.reason}`);
-      } else output.detail(`skipped ${entry.path}: ${entry.reason}`);
-    }
-    for (const entry of report.plan.skipped) {
-      output.warn(`Skipped "${entry.path}": ${entry.reason}`);
-    }
-    if (report.heldDeletes > 0) {
-      output.warn(
-        `Held back ${report.heldDeletes} delete(s): some files could not be read or named (see above), and their objects may be the ones that look deleted. Fix them, or pass --force-delete.`,
-      );
-    }
+      stateDir: options.stateDir,
+    }, { store, reporter: tally, registry: deps.registry, signal: interrupt.signal })
+      .finally(() => progress?.stop());
+    reportFindings(output, report);
     const summary: JsonSummary = jsonSummary(report, {
       command: options.command,
       local: options.localDir,
@@ -236,6 +244,15 @@ export async function runTargetCommand(
     });
     for (const line of summaryLines(summary)) output.info(line);
     for (const line of attentionLines(summary)) output.warn(line);
+    if (report.interrupted) {
+      const exitCode = interrupt.exitCode ?? ExitCode.interrupted;
+      output.warn(
+        `Interrupted by ${interrupt.received ?? "a signal"}: ${
+          doneSoFar(tally)
+        } so far, all recorded. Run again to continue.`,
+      );
+      return { exitCode, json: { ...summary, interrupted: true, exitCode } };
+    }
     // A cron mail of a --quiet run that needs attention still says what was done.
     if (options.quiet && !options.json && summary.exitCode !== 0) {
       console.error(totalLine(summary));
@@ -243,10 +260,54 @@ export async function runTargetCommand(
     if (output.logPath) output.detail(`log: ${output.logPath}`);
     return { exitCode: exitCodeOf(report), json: summary };
   } catch (error) {
+    progress?.stop();
+    if (tally?.tally.phase === "execute") {
+      output.warn(
+        `Stopped before the end: ${doneSoFar(tally)}, all recorded. Run again to continue.`,
+      );
+    }
     output.log(`failed: ${errorMessage(error)}`);
     throw error;
   } finally {
+    interrupt.dispose();
     output.close();
+  }
+}
+
+/** What the run found that the user should know: warnings and, with -v, details. */
+function reportFindings(output: Output, report: TargetReport): void {
+  if (report.registryProblem) {
+    output.warn(
+      `Could not list this target in the registry of synced targets (${report.registryProblem}); "s3-smart-sync restore" without arguments may not find its deferred moves.`,
+    );
+  }
+  if (report.lockTakenOverFrom) {
+    output.log(
+      `took over the lock of a run that ended without releasing it (${report.lockTakenOverFrom})`,
+    );
+  }
+  for (const move of report.deferred) {
+    output.detail(`deferred ${move.from} → ${move.to}: ${move.reason}`);
+  }
+  for (const move of report.mismatchedMoves) {
+    output.warn(
+      `"${move.to}" has the inode, size and mtime of "${move.from}" but other content (its MD5 differs from the object's ETag): uploaded instead of moved`,
+    );
+  }
+  for (const entry of report.scanSkipped) {
+    if (
+      entry.kind === "unreadable" || entry.kind === "invalid name" || entry.kind === "vanished"
+    ) {
+      output.warn(`Skipped "${entry.path}": ${entry.reason}`);
+    } else output.detail(`skipped ${entry.path}: ${entry.reason}`);
+  }
+  for (const entry of report.plan.skipped) {
+    output.warn(`Skipped "${entry.path}": ${entry.reason}`);
+  }
+  if (report.heldDeletes > 0) {
+    output.warn(
+      `Held back ${report.heldDeletes} delete(s): some files could not be read or named (see above), and their objects may be the ones that look deleted. Fix them, or pass --force-delete.`,
+    );
   }
 }
 
@@ -283,6 +344,7 @@ variables, ~/.aws profiles, SSO, instance roles.`,
     ...UPLOAD_OPTIONS,
     ...COPY_OPTIONS,
     ...LISTING_OPTIONS,
+    ...STATE_OPTIONS,
     ...CONNECTION_OPTIONS,
     ...OUTPUT_OPTIONS,
   ],
@@ -307,6 +369,7 @@ Run it before "aws s3 sync --delete" so that renamed folders are not uploaded ag
     "verify-moves",
     ...COPY_OPTIONS,
     ...LISTING_OPTIONS,
+    ...STATE_OPTIONS,
     ...CONNECTION_OPTIONS,
     ...OUTPUT_OPTIONS,
   ],
@@ -327,6 +390,7 @@ read-only (it is not created if missing). Pass the same --delete and --exclude a
     "exclude",
     ...DELETE_OPTIONS,
     ...LISTING_OPTIONS,
+    ...STATE_OPTIONS,
     ...CONNECTION_OPTIONS,
     ...OUTPUT_OPTIONS,
   ],

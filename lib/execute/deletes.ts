@@ -26,6 +26,8 @@ export interface DeleteBatchesOptions<T> {
   deleted(items: T[]): void;
   /** Told each item that could not be deleted, with S3's reason. */
   failed(item: T, message: string): void;
+  /** Set when the run is interrupted: no batch starts; those under way finish. */
+  signal?: AbortSignal;
 }
 
 /**
@@ -58,6 +60,7 @@ export async function deleteInBatches<T>(
   }
   await runPool(batches, {
     concurrency: options.concurrency,
+    signal: options.signal,
     worker: async (batch) => {
       let failures;
       try {

@@ -27,12 +27,24 @@ export interface PlannedTotals {
   uploads: number;
   /** Bytes to upload. */
   uploadBytes: number;
-  /** Deletes to make (moved sources included). */
+  /** Deletes to make (the sources of moves are not counted: they are part of their move). */
   deletes: number;
 }
 
-/** Receives each completed action, for logs and progress. */
+/**
+ * The stages of a run as a user sees them: scanning (the local tree, the state and the
+ * listing, merged), planning, executing.
+ */
+export type RunPhase = "scan" | "plan" | "execute";
+
+/** Receives each stage and each completed action, for logs and progress. */
 export interface ExecutionReporter {
+  /** A stage began. */
+  phase?(phase: RunPhase): void;
+  /** The merge has seen this many more local files and listed objects. */
+  counted?(more: { files: number; objects: number }): void;
+  /** A stage ended: how long it took and what it found or did, in a phrase for the log. */
+  phaseDone?(phase: RunPhase, ms: number, summary: string): void;
   /** The plan is about to be executed. */
   planned?(totals: PlannedTotals): void;
   /** A copy of a move completed (its source is deleted in a batch later). */
@@ -78,6 +90,8 @@ export interface Outcome {
   bytesUploaded: number;
   /** Bytes moved by server-side copies instead of uploads. */
   bytesMovedServerSide: number;
+  /** Milliseconds each part of the execution took (moves, uploads, deletes; they overlap). */
+  phaseMs: Record<string, number>;
 }
 
 /** Applies a plan. */
@@ -108,6 +122,7 @@ export function emptyOutcome(): Outcome {
     fellBack: 0,
     bytesUploaded: 0,
     bytesMovedServerSide: 0,
+    phaseMs: {},
   };
 }
 
@@ -128,6 +143,7 @@ export function totalsOf(plan: Plan): PlannedTotals {
     moves: plan.moves.length,
     uploads: plan.uploads.count,
     uploadBytes: plan.uploads.bytes,
-    deletes: plan.deletes.length + plan.moves.filter((move) => !move.keepSource).length,
+    // The sources of moves are deleted too, but count as part of their move.
+    deletes: plan.deletes.length,
   };
 }

@@ -1,13 +1,14 @@
 /**
- * Applies a {@linkcode Plan} against S3: moves (copies, each recorded at once), then
- * uploads, then every delete — the sources of the moves and the keys of vanished files —
- * in DeleteObjects batches. Each success is recorded as it happens, so that a run that is
+ * Applies a {@linkcode Plan} against S3: moves (copies, each recorded at once) and, at
+ * the same time, uploads (those to a key a move reads from wait for the moves), then
+ * every delete — the sources of the moves and the keys of vanished files — in
+ * DeleteObjects batches. Each success is recorded as it happens, so that a run that is
  * killed at any moment leaves a state the next run completes. A dry run swaps in
  * `DryRunExecutor`, which reports the same actions and does nothing.
  *
  * @module
  */
-import type { DeleteAction, Plan, StateRecorder } from "../model.ts";
+import type { DeleteAction, Plan, StateRecorder, UploadAction } from "../model.ts";
 import { TEMP_FOLDER } from "../model.ts";
 import type { ObjectStore } from "../s3/store.ts";
 import type { ScanFs } from "../scan/scan_fs.ts";
@@ -48,6 +49,11 @@ export interface LiveExecutorOptions {
   movesOnly?: boolean;
   /** How files are checked before and after they are read (default: the real one). */
   fs?: Pick<ScanFs, "lstat">;
+  /**
+   * Set when the run is interrupted: nothing new starts, uploads under way stop, copies
+   * under way finish and are recorded.
+   */
+  signal?: AbortSignal;
 }
 
 /**
@@ -83,17 +89,17 @@ export class LiveExecutor implements Executor {
     recorder.apply(plan.record);
     reporter?.planned?.(totalsOf(plan));
     const moveConcurrency = this.options.moveConcurrency ?? 64;
-    const moves = await runMoves(plan.moves, {
-      store,
-      prefix,
-      recorder,
-      reporter,
-      outcome,
-      concurrency: moveConcurrency,
-      tempKey: this.options.tempKey ?? (() => `${TEMP_FOLDER}${crypto.randomUUID()}`),
-      movesOnly: this.options.movesOnly ?? false,
-    });
-    await runUploads(withFallbacks(plan, moves.fallbackUploads), {
+    const timed = async <T>(phase: string, work: Promise<T>): Promise<T> => {
+      const start = performance.now();
+      try {
+        return await work;
+      } finally {
+        outcome.phaseMs[phase] = Math.round(
+          (outcome.phaseMs[phase] ?? 0) + performance.now() - start,
+        );
+      }
+    };
+    const uploadContext = {
       store,
       prefix,
       root: this.options.root,
@@ -102,41 +108,91 @@ export class LiveExecutor implements Executor {
       outcome,
       concurrency: this.options.concurrency,
       storageClass: this.options.storageClass,
-      held: moves.held,
+      held: new Set<string>(),
       fs: this.options.fs ?? systemFs,
-    });
+      signal: this.options.signal,
+    };
+    // Uploads run while the copies do (copies cost the link nothing), except those to a
+    // key a move reads from: they wait until the moves say whether that key is free.
+    const readByMoves = new Set(plan.moves.map((move) => move.from));
+    const afterMoves: UploadAction[] = [];
+    const movesDone = timed(
+      "moves",
+      runMoves(plan.moves, {
+        store,
+        prefix,
+        recorder,
+        reporter,
+        outcome,
+        concurrency: moveConcurrency,
+        tempKey: this.options.tempKey ?? (() => `${TEMP_FOLDER}${crypto.randomUUID()}`),
+        movesOnly: this.options.movesOnly ?? false,
+        signal: this.options.signal,
+      }),
+    );
+    const uploadsDone = timed(
+      "uploads",
+      runUploads(aside(plan.uploads.batches(), readByMoves, afterMoves), uploadContext),
+    );
+    const [moved, uploaded] = await Promise.allSettled([movesDone, uploadsDone]);
+    if (moved.status === "rejected") throw moved.reason;
+    if (uploaded.status === "rejected") throw uploaded.reason;
+    const moves = moved.value;
+    await timed(
+      "uploads",
+      runUploads([afterMoves, moves.fallbackUploads], { ...uploadContext, held: moves.held }),
+    );
     const sources = new Set(moves.sourceDeletes);
-    await deleteInBatches<DeleteAction>([...moves.sourceDeletes, ...plan.deletes], {
-      store,
-      prefix,
-      keyOf: (action) => action.key,
-      concurrency: Math.min(8, moveConcurrency),
-      deleted: (actions) => {
-        // Rows that waited for their key to be deleted (moved sources, leftovers) go now.
-        const finished = actions.filter((action) => action.temporary).map((action) => action.key);
-        recorder.apply({ forgetMoved: finished });
-        for (const action of actions) {
-          if (sources.has(action)) continue;
-          outcome.deletes++;
-          reporter?.deleted?.(action);
-        }
-      },
-      failed: (action, message) =>
-        recordFailure(outcome, {
-          action: sources.has(action) ? "move" : "delete",
-          key: action.key,
-          message: sources.has(action)
-            ? `Copied "${action.key}" (${action.reason}) but could not delete it: ${message}; the next run deletes it`
-            : `Cannot delete "${action.key}": ${message}`,
-          kind: "error",
-        }, reporter),
-    });
+    await timed(
+      "deletes",
+      deleteInBatches<DeleteAction>([...moves.sourceDeletes, ...plan.deletes], {
+        store,
+        prefix,
+        keyOf: (action) => action.key,
+        concurrency: Math.min(8, moveConcurrency),
+        signal: this.options.signal,
+        deleted: (actions) => {
+          // Rows that waited for their key to be deleted (moved sources, leftovers) go now.
+          const finished = actions.filter((action) => action.temporary).map((action) => action.key);
+          recorder.apply({ forgetMoved: finished });
+          for (const action of actions) {
+            if (sources.has(action)) continue;
+            outcome.deletes++;
+            reporter?.deleted?.(action);
+          }
+        },
+        failed: (action, message) =>
+          recordFailure(outcome, {
+            action: sources.has(action) ? "move" : "delete",
+            key: action.key,
+            message: sources.has(action)
+              ? `Copied "${action.key}" (${action.reason}) but could not delete it: ${message}; the next run deletes it`
+              : `Cannot delete "${action.key}": ${message}`,
+            kind: "error",
+          }, reporter),
+      }),
+    );
     plan.uploads.close();
     return outcome;
   }
 }
 
-function* withFallbacks(plan: Plan, fallbacks: Plan["waiting"]) {
-  yield* plan.uploads.batches();
-  if (fallbacks.length > 0) yield fallbacks;
+/**
+ * The batches of uploads, without those whose key is in `keys`, which are put in
+ * `aside` instead.
+ */
+function* aside(
+  batches: Iterable<UploadAction[]>,
+  keys: ReadonlySet<string>,
+  set: UploadAction[],
+): Generator<UploadAction[]> {
+  for (const batch of batches) {
+    if (keys.size === 0) {
+      yield batch;
+      continue;
+    }
+    const now = batch.filter((action) => !keys.has(action.key));
+    for (const action of batch) if (keys.has(action.key)) set.push(action);
+    if (now.length > 0) yield now;
+  }
 }

@@ -47,6 +47,8 @@ export interface MovesContext {
   tempKey(): string;
   /** `moves` makes no uploads: a move that cannot be made is left to the uploader. */
   movesOnly: boolean;
+  /** Set when the run is interrupted: no move starts; copies under way finish. */
+  signal?: AbortSignal;
 }
 
 /** What the moves leave for the rest of the run. */
@@ -87,6 +89,7 @@ export async function runMoves(
   await runPool(sequences, {
     concurrency: context.concurrency,
     worker: (sequence) => runSequence(sequence, context, result),
+    signal: context.signal,
   });
   return result;
 }

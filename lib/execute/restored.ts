@@ -5,7 +5,8 @@
  * @module
  */
 import { runPool } from "../pool.ts";
-import { parseRestore } from "../s3/archive.ts";
+import type { Displaced } from "../plan/merge.ts";
+import { ARCHIVE_CLASSES, parseRestore } from "../s3/archive.ts";
 import type { ObjectStore } from "../s3/store.ts";
 import { StoreUnreachableError } from "../s3/unreachable_guard.ts";
 
@@ -39,4 +40,33 @@ export async function restoredSources(
     },
   });
   return restored;
+}
+
+/**
+ * Marks as restored the displaced rows' objects whose restore `restore` requested and S3
+ * reports as done (one HeadObject each), so that their moves are made.
+ *
+ * @throws {StoreUnreachableError} when S3 stopped answering.
+ *
+ * @example
+ * ```ts ignore
+ * await markRestored(classification.displaced, { requested, store, prefix: "photos/" });
+ * ```
+ */
+export async function markRestored(
+  displaced: readonly Displaced[],
+  options: { requested: ReadonlySet<string>; store: ObjectStore; prefix: string },
+): Promise<void> {
+  if (options.requested.size === 0) return;
+  const candidates = displaced.filter((entry) =>
+    options.requested.has(entry.record.path) &&
+    ARCHIVE_CLASSES.has(entry.listed?.storageClass ?? "")
+  );
+  const restored = await restoredSources(candidates.map((entry) => entry.record.path), {
+    store: options.store,
+    prefix: options.prefix,
+  });
+  for (const entry of candidates) {
+    if (restored.has(entry.record.path)) entry.listed = { ...entry.listed!, restored: true };
+  }
 }

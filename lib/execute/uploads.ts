@@ -39,6 +39,8 @@ export interface UploadsContext {
   held: ReadonlySet<string>;
   /** How the file is checked before and after it is read. */
   fs: Pick<ScanFs, "lstat">;
+  /** Set when the run is interrupted: no upload starts, those under way are stopped. */
+  signal?: AbortSignal;
 }
 
 const RECORD_BATCH = 200;
@@ -67,9 +69,11 @@ export async function runUploads(
   };
   try {
     for (const batch of batches) {
+      if (context.signal?.aborted) break;
       await runPool(batch, {
         concurrency: context.concurrency,
         worker: (action) => uploadOne(action, context, flush),
+        signal: context.signal,
       });
     }
   } finally {
@@ -100,14 +104,23 @@ async function uploadOne(
     action.file.size >= store.multipartThreshold;
   if (multipart) recorder.multipart?.(key, "started");
   let sent: { etag?: string; sse?: string };
+  let reported = 0;
   try {
     sent = await store.upload(key, { path, size: action.file.size }, {
       storageClass: context.storageClass,
       contentType: contentTypeOf(action.key),
+      signal: context.signal,
+      onProgress: (bytes) => {
+        reported += bytes;
+        context.reporter?.progress?.(bytes);
+      },
     });
     if (multipart) recorder.multipart?.(key, "done");
   } catch (error) {
     if (error instanceof StoreUnreachableError) throw error;
+    // Interrupted: not uploaded; the next run uploads it (a part-way multipart upload is
+    // aborted by then, as it is noted).
+    if (context.signal?.aborted) return;
     if (error instanceof Deno.errors.NotFound) {
       // Deleted since the scan: there is nothing to back up any more, as if it had gone
       // before the scan. Nothing is recorded; the next run sees it gone.
@@ -124,6 +137,7 @@ async function uploadOne(
   }
   outcome.uploads++;
   outcome.bytesUploaded += action.file.size;
+  if (action.file.size > reported) context.reporter?.progress?.(action.file.size - reported);
   context.reporter?.uploaded?.(action);
   // Never record content other than what was read: a file that changed while it was
   // uploaded is uploaded again by the next run.

@@ -72,16 +72,13 @@ export interface DecideOptions {
 export function decide(classification: Classification, options: DecideOptions): Plan {
   const { displaced, candidates } = classification;
   const plan: Plan = {
-    moves: [],
-    uploads: options.uploads,
+    ...emptyPlan(options.uploads),
     deletes: [...classification.deletes],
     record: { upsert: [], forget: [...classification.forgets] },
     unchanged: classification.unchanged,
     adopted: classification.adopted,
     inodeUpdates: classification.inodeUpdates,
     skipped: [...classification.skipped],
-    deferred: [],
-    waiting: [],
   };
   const claimed = new Map<string, Displaced>();
   const movedTo = new Set<string>();
@@ -92,6 +89,30 @@ export function decide(classification: Classification, options: DecideOptions): 
   markCopiesDone(plan.moves, { candidates, claimed });
   markKeptSources(plan.moves, claimed);
   return plan;
+}
+
+/**
+ * A plan that does nothing (of a run stopped before it planned).
+ *
+ * @example
+ * ```ts
+ * import { MemoryUploadQueue } from "./upload_queue.ts";
+ * emptyPlan(new MemoryUploadQueue()).moves; // []
+ * ```
+ */
+export function emptyPlan(uploads: UploadQueue): Plan {
+  return {
+    moves: [],
+    uploads,
+    deletes: [],
+    record: { upsert: [], forget: [] },
+    unchanged: 0,
+    adopted: 0,
+    inodeUpdates: 0,
+    skipped: [],
+    deferred: [],
+    waiting: [],
+  };
 }
 
 interface Context {

@@ -5,6 +5,8 @@
  * @module
  */
 
+import { DeleteRefusedError } from "../errors.ts";
+
 /** Options of {@linkcode deleteGuard}. */
 export interface DeleteGuardOptions {
   /** Local files found (after excludes). */
@@ -86,4 +88,32 @@ export function holdDeletes<T extends { temporary?: boolean }>(
   const held = plan.deletes.length - kept.length;
   plan.deletes = kept;
   return held;
+}
+
+/**
+ * The delete guard applied to a plan: refuses every delete (throws, nothing changed)
+ * when the directory looks unmounted or emptied. Returns how many deletes of users'
+ * objects (not temporary keys or moved sources) are planned.
+ *
+ * @throws {DeleteRefusedError} when the guard refuses.
+ *
+ * @example
+ * ```ts
+ * guardPlannedDeletes([], { localFiles: 10, remoteObjects: 10 }); // 0
+ * ```
+ */
+export function guardPlannedDeletes(
+  deletes: readonly { temporary?: boolean }[],
+  counts: { localFiles: number; remoteObjects: number; maxDelete?: number; force?: boolean },
+): number {
+  const userDeletes = deletes.filter((action) => !action.temporary).length;
+  const refusal = deleteGuard({
+    localFiles: counts.localFiles,
+    remoteObjects: counts.remoteObjects,
+    deletes: userDeletes,
+    maxDelete: counts.maxDelete,
+    force: counts.force,
+  });
+  if (refusal) throw new DeleteRefusedError(`Refusing to delete: ${refusal}. Nothing was changed.`);
+  return userDeletes;
 }

@@ -87,6 +87,10 @@ export interface MergeOptions {
   recorder: StateRecorder;
   /** Told every listed key, in order (to pick the split points of the next listing). */
   onListed?(key: string): void;
+  /** Told how many local files each batch of the scan brought (for progress). */
+  onScanned?(files: number): void;
+  /** Stops the merge (an interrupted run): `classify` rejects with the signal's reason. */
+  signal?: AbortSignal;
 }
 
 /** What the merge decided and what it kept for rename matching. */
@@ -120,11 +124,15 @@ export interface Classification {
 const RECORD_BATCH = 500;
 
 /**
- * Merges the three streams and classifies every key (see the module documentation).
- * Uploads go to `options.uploads` and rows to `options.recorder` as they are decided.
+ * A classification of nothing (of a run stopped before the merge ended).
+ *
+ * @example
+ * ```ts
+ * emptyClassification().localFiles; // 0
+ * ```
  */
-export async function classify(input: MergeInput, options: MergeOptions): Promise<Classification> {
-  const result: Classification = {
+export function emptyClassification(): Classification {
+  return {
     displaced: [],
     candidates: [],
     deletes: [],
@@ -138,7 +146,15 @@ export async function classify(input: MergeInput, options: MergeOptions): Promis
     remoteObjects: 0,
     excluded: 0,
   };
-  const files = new BatchCursor(scanFiles(input.files, result.scanSkipped));
+}
+
+/**
+ * Merges the three streams and classifies every key (see the module documentation).
+ * Uploads go to `options.uploads` and rows to `options.recorder` as they are decided.
+ */
+export async function classify(input: MergeInput, options: MergeOptions): Promise<Classification> {
+  const result = emptyClassification();
+  const files = new BatchCursor(scanFiles(input.files, result.scanSkipped, options.onScanned));
   const records = new BatchCursor(input.records);
   const remote = input.remote ? new BatchCursor(input.remote) : undefined;
   let pending: FileRecord[] = [];
@@ -152,6 +168,7 @@ export async function classify(input: MergeInput, options: MergeOptions): Promis
   const decide = deciderFor({ ...options, trusted: input.remote === undefined }, result, write);
   try {
     for (;;) {
+      options.signal?.throwIfAborted();
       const haveFile = await files.ready();
       const haveRecord = await records.ready();
       const haveRemote = remote ? await remote.ready() : false;
@@ -183,9 +200,11 @@ export async function classify(input: MergeInput, options: MergeOptions): Promis
 async function* scanFiles(
   source: AsyncIterable<ScanBatch> | Iterable<ScanBatch>,
   skipped: SkippedEntry[],
+  onScanned: ((files: number) => void) | undefined,
 ): AsyncIterable<LocalFile[]> {
   for await (const batch of source) {
     skipped.push(...batch.skipped);
+    onScanned?.(batch.files.length);
     if (batch.files.length > 0) yield batch.files;
   }
 }

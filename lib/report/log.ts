@@ -56,6 +56,42 @@ export function redactUrl(url: string): string {
   }
 }
 
+/** Run logs are named `<ISO time>-<command>-<pid>.log`; nothing else in the folder is. */
+const RUN_LOG_NAME = /^\d{4}-\d{2}-\d{2}T[\d-]+(\.\d+)?Z-[a-z-]+-\d+\.log$/;
+
+/**
+ * Removes the run logs in `dir` older than `days` days (by modification time); other
+ * files there (the archive log) are kept. Returns how many were removed.
+ *
+ * @example
+ * ```ts
+ * pruneRunLogs(defaultLogDir(), { days: 30 });
+ * ```
+ */
+export function pruneRunLogs(dir: string, options: { days: number; nowMs?: number }): number {
+  const cutoff = (options.nowMs ?? Date.now()) - options.days * 86_400_000;
+  let removed = 0;
+  let entries: Iterable<Deno.DirEntry>;
+  try {
+    entries = Deno.readDirSync(dir);
+  } catch {
+    return 0;
+  }
+  for (const entry of entries) {
+    if (!entry.isFile || !RUN_LOG_NAME.test(entry.name)) continue;
+    try {
+      const mtime = Deno.statSync(`${dir}/${entry.name}`).mtime?.getTime();
+      if (mtime !== undefined && mtime < cutoff) {
+        Deno.removeSync(`${dir}/${entry.name}`);
+        removed++;
+      }
+    } catch {
+      // Gone already, or not ours to remove: leave it.
+    }
+  }
+  return removed;
+}
+
 /** Default log folder: `~/.s3-smart-sync/logs`. */
 export function defaultLogDir(): string {
   return `${homeDir()}/.s3-smart-sync/logs`;
@@ -77,6 +113,8 @@ const encoder = new TextEncoder();
 export class RunLog implements Output {
   readonly logPath?: string;
   #file?: Deno.FsFile;
+  /** Called before each line printed on the console (a progress line clears itself). */
+  beforeConsole: () => void = () => {};
 
   private constructor(
     file: Deno.FsFile | undefined,
@@ -93,10 +131,11 @@ export class RunLog implements Output {
    * @throws {Error} when the folder cannot be created or written.
    */
   static open(
-    target: { dir: string; command: string },
+    target: { dir: string; command: string; retentionDays?: number },
     options: OutputOptions = {},
   ): RunLog {
     Deno.mkdirSync(target.dir, { recursive: true, mode: 0o700 });
+    if (target.retentionDays) pruneRunLogs(target.dir, { days: target.retentionDays });
     const stamp = new Date().toISOString().replace(/:/g, "-");
     const path = `${target.dir}/${stamp}-${target.command}-${Deno.pid}.log`;
     const file = Deno.openSync(path, { create: true, append: true, mode: 0o600 });
@@ -118,22 +157,29 @@ export class RunLog implements Output {
 
   info(message: string): void {
     this.#write("INFO ", message);
-    if (!this.options.quiet && !this.options.json) console.log(message);
+    if (!this.options.quiet && !this.options.json) this.#print(console.log, message);
   }
 
   detail(message: string): void {
     this.#write("INFO ", message);
-    if (this.options.verbose && !this.options.quiet && !this.options.json) console.log(message);
+    if (this.options.verbose && !this.options.quiet && !this.options.json) {
+      this.#print(console.log, message);
+    }
   }
 
   warn(message: string): void {
     this.#write("WARN ", message);
-    console.error(`warning: ${message}`);
+    this.#print(console.error, `warning: ${message}`);
   }
 
   error(message: string): void {
     this.#write("ERROR", message);
-    console.error(`error: ${message}`);
+    this.#print(console.error, `error: ${message}`);
+  }
+
+  #print(print: (message: string) => void, message: string): void {
+    this.beforeConsole();
+    print(message);
   }
 
   log(message: string): void {

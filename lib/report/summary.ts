@@ -6,7 +6,7 @@
 import { ExitCode, type ExitCodeValue } from "../errors.ts";
 import { formatBytes, formatCount, formatDuration } from "./format.ts";
 import { summariseRenames } from "./renames.ts";
-import type { TargetReport } from "../run_target.ts";
+import type { ListingInfo, TargetReport } from "../run_target.ts";
 
 /** The `--json` object printed when a command ends. */
 export interface JsonSummary {
@@ -36,6 +36,10 @@ export interface JsonSummary {
   bytesMovedServerSide: number;
   requests: Record<string, number>;
   stateWrites: number;
+  /** Whether the run listed S3 (`full`) or planned from the state DB (`trusted`). */
+  listing: ListingInfo;
+  /** Milliseconds per phase (see `TargetReport.timings`). */
+  phasesMs: Record<string, number>;
   durationMs: number;
   exitCode: number;
 }
@@ -97,6 +101,8 @@ export function jsonSummary(
     bytesMovedServerSide: outcome.bytesMovedServerSide,
     requests: context.requests,
     stateWrites: report.stateWrites,
+    listing: report.listing,
+    phasesMs: report.timings,
     durationMs: Math.round(context.durationMs),
     exitCode: exitCodeOf(report),
   };
@@ -108,7 +114,7 @@ export function jsonSummary(
  */
 export function summaryLines(
   summary: JsonSummary,
-  options: { renameLines?: number } = {},
+  options: { renameLines?: number; nowMs?: number } = {},
 ): string[] {
   const lines: string[] = [];
   const would = summary.dryRun ? "would be " : "";
@@ -137,12 +143,39 @@ export function summaryLines(
   }
   lines.push(totalLine(summary));
   const requests = Object.entries(summary.requests).sort(([a], [b]) => a.localeCompare(b));
-  if (requests.length > 0) {
-    lines.push(
-      `S3 requests: ${requests.map(([name, count]) => `${formatCount(count)} ${name}`).join(", ")}`,
-    );
-  }
+  lines.push(
+    `S3 requests: ${
+      requests.length === 0
+        ? "none"
+        : requests.map(([name, count]) => `${formatCount(count)} ${name}`).join(", ")
+    }; ${listingText(summary.listing, options.nowMs ?? Date.now())}`,
+  );
   return lines;
+}
+
+/**
+ * Which kind of run it was: S3 listed, or the state trusted (and since when).
+ *
+ * @example
+ * ```ts
+ * listingText({ kind: "trusted", previousFullListingMs: 0 }, 3 * 3_600_000);
+ * // "S3 not listed: trusted the state DB (last full listing 3 h ago)"
+ * ```
+ */
+export function listingText(listing: ListingInfo, nowMs: number): string {
+  if (listing.kind === "full") return "S3 listed in full";
+  const age = listing.previousFullListingMs === undefined
+    ? "never listed in full"
+    : `last full listing ${ageText(nowMs - listing.previousFullListingMs)} ago`;
+  return `S3 not listed: trusted the state DB (${age})`;
+}
+
+function ageText(ms: number): string {
+  const minutes = Math.max(0, Math.round(ms / 60_000));
+  if (minutes < 90) return `${minutes} min`;
+  const hours = Math.round(minutes / 60);
+  if (hours < 48) return `${hours} h`;
+  return `${Math.round(hours / 24)} days`;
 }
 
 /** The one-line total: moved, uploaded, deleted, unchanged, skipped, errors, time. */

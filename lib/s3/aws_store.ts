@@ -409,7 +409,9 @@ export class S3Store implements ObjectStore {
     };
     if (file.size < this.#multipartThreshold) {
       const body = await Deno.readFile(file.path);
-      const result = await this.client.send(new PutObjectCommand({ ...common, Body: body }));
+      const result = await this.client.send(new PutObjectCommand({ ...common, Body: body }), {
+        abortSignal: options.signal,
+      });
       return { etag: quotedEtag(result.ETag), sse: this.#sseString };
     }
     const upload = new Upload({
@@ -419,8 +421,20 @@ export class S3Store implements ObjectStore {
       queueSize: 4,
       leavePartsOnError: false,
     });
-    const result = await upload.done();
-    return { etag: quotedEtag(result.ETag), sse: this.#sseString };
+    let reported = 0;
+    upload.on("httpUploadProgress", ({ loaded }) => {
+      if (loaded === undefined || loaded <= reported) return;
+      options.onProgress?.(loaded - reported);
+      reported = loaded;
+    });
+    const abort = () => void upload.abort().catch(() => {});
+    options.signal?.addEventListener("abort", abort, { once: true });
+    try {
+      const result = await upload.done();
+      return { etag: quotedEtag(result.ETag), sse: this.#sseString };
+    } finally {
+      options.signal?.removeEventListener("abort", abort);
+    }
   }
 
   async copy(fromKey: string, toKey: string, options: CopyOptions = {}): Promise<CopyResult> {

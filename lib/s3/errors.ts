@@ -122,6 +122,42 @@ export function describeCopyError(error: unknown): string {
   return s3ErrorText(error);
 }
 
+/** The messages of every error in a chain of causes. */
+function messagesOf(error: unknown): string {
+  const messages: string[] = [];
+  let current: unknown = error;
+  for (let depth = 0; current && depth < 5; depth++) {
+    messages.push(String((current as SdkError).message ?? ""));
+    current = (current as SdkError).cause;
+  }
+  return messages.join(" | ");
+}
+
+/**
+ * What went wrong with TLS, as a sentence saying what to do, or undefined: an https
+ * endpoint that answers in plain HTTP, or a certificate this machine does not trust.
+ */
+function tlsProblem(error: unknown, endpoint: string | undefined): string | undefined {
+  const text = messagesOf(error);
+  const where = endpoint ? redactUrl(endpoint) : "S3";
+  if (
+    /InvalidContentType|wrong version number|corrupt message|HTTP request to an HTTPS/i.test(text)
+  ) {
+    const plain = endpoint?.replace(/^https:/i, "http:");
+    return endpoint?.startsWith("https:")
+      ? `${where} does not speak TLS (it answered in plain HTTP). If the server serves http, use --endpoint-url ${plain}; nothing was changed.`
+      : `${where} and this machine disagree on TLS (${
+        text.split(" | ")[0]
+      }): check the scheme of --endpoint-url; nothing was changed.`;
+  }
+  if (/certificate|UnknownIssuer|CaUsedAsEndEntity|NotValidForName|self[- ]signed/i.test(text)) {
+    return `The TLS certificate of ${where} is not trusted here (${
+      /invalid peer certificate: [^|)]*/i.exec(text)?.[0] ?? "certificate error"
+    }). Give the CA that signed it with DENO_CERT=/path/to/ca.pem, or check the host name in --endpoint-url; nothing was changed.`;
+  }
+  return undefined;
+}
+
 const CREDENTIAL_ERRORS = new Set([
   "InvalidAccessKeyId",
   "SignatureDoesNotMatch",
@@ -208,6 +244,8 @@ export function explainS3Error(
       `Bucket "${context.bucket}" is in another region: ${s3ErrorText(error)}. Pass --region.`,
     );
   }
+  const tls = tlsProblem(error, context.endpoint);
+  if (tls) return new UsageError(tls);
   const network = networkCode(error);
   if (network) {
     return new OperationError(

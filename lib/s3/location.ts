@@ -84,3 +84,51 @@ export function keyProblem(prefix: string, path: string): string | undefined {
     ? undefined
     : `its key would be ${bytes} bytes long; S3 keys are at most 1024 bytes`;
 }
+
+/**
+ * What is wrong with an endpoint URL, as a sentence that says what to write instead, or
+ * undefined when it is usable: it needs http:// or https://, and no path ending in the
+ * bucket's name (path-style addressing puts the bucket there itself; a path before it,
+ * as behind a reverse proxy, is fine).
+ *
+ * @param endpoint the URL as given.
+ * @param bucket the bucket it will be used with.
+ * @param source where it was given: "--endpoint-url", "AWS_ENDPOINT_URL_S3"…
+ * @returns the problem, or undefined.
+ *
+ * @example
+ * ```ts
+ * endpointProblem("127.0.0.1:9000", "backup", "--endpoint-url");
+ * // '--endpoint-url "127.0.0.1:9000" has no scheme: write http://127.0.0.1:9000 (or https:// if the server speaks TLS).'
+ * endpointProblem("http://nas:9000", "backup", "--endpoint-url"); // undefined
+ * ```
+ */
+export function endpointProblem(
+  endpoint: string,
+  bucket: string,
+  source: string,
+): string | undefined {
+  const given = `${source} "${endpoint}"`;
+  const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(endpoint)?.[1];
+  if (scheme === undefined) {
+    return `${given} has no scheme: write http://${endpoint} (or https:// if the server speaks TLS).`;
+  }
+  if (!/^https?$/i.test(scheme)) {
+    return `${given} must start with http:// or https://, not ${scheme}://.`;
+  }
+  let url: URL;
+  try {
+    url = new URL(endpoint);
+  } catch {
+    return `${given} is not a URL; write it as http://HOST:PORT or https://HOST.`;
+  }
+  if (url.search !== "" || url.hash !== "") {
+    return `${given} must not have a query or fragment; write it as ${url.origin}${url.pathname}.`;
+  }
+  const segments = url.pathname.split("/").filter(Boolean);
+  if (segments.at(-1) === bucket) {
+    const server = `${url.origin}${"/" + segments.slice(0, -1).join("/")}`.replace(/\/$/, "");
+    return `${given} ends with the bucket's name: give the server only (--endpoint-url ${server}); the bucket goes in the s3:// URL.`;
+  }
+  return undefined;
+}

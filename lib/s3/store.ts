@@ -34,6 +34,10 @@ export interface UploadOptions {
   storageClass?: string;
   /** Content-Type header. */
   contentType?: string;
+  /** Told the bytes sent as parts of a large upload go out (the rest when it completes). */
+  onProgress?(bytes: number): void;
+  /** Stops the upload (an interrupted run): the promise rejects with an AbortError. */
+  signal?: AbortSignal;
 }
 
 /** What an upload made. */

@@ -192,3 +192,23 @@ export function topFolderSplits(
   }
   return points;
 }
+
+/**
+ * Split points of a first listing, when no earlier one left any: one per top-level folder
+ * of the local tree (the objects of a mirror are mostly under those). Later listings use
+ * the points the last full listing kept, a range per 1,000 keys (one page).
+ *
+ * @example
+ * ```ts
+ * firstRunSplits("/volume1/photos", "photos/"); // ["photos/2023/", "photos/2024/", …]
+ * ```
+ */
+export function firstRunSplits(localDir: string, prefix: string): readonly string[] {
+  const folders: string[] = [];
+  try {
+    for (const entry of Deno.readDirSync(localDir)) if (entry.isDirectory) folders.push(entry.name);
+  } catch {
+    return [];
+  }
+  return topFolderSplits(prefix, folders);
+}

@@ -6,6 +6,8 @@
  * @module
  */
 
+import { UsageError } from "../errors.ts";
+
 /** What is wrong with a local directory, as a sentence for the user. */
 export interface LocalDirProblem {
   /** `empty`: readable, with nothing in it at all. */
@@ -55,4 +57,35 @@ export function localDirProblem(path: string): LocalDirProblem | undefined {
     kind: "empty",
     message: `Local directory "${path}" is empty: is the volume mounted?`,
   };
+}
+
+/**
+ * Refuses a missing directory, a file, or an empty directory (most often an unmounted
+ * volume) before anything is created in it — unless the run only reads, or the user
+ * says the emptiness is real (`force`).
+ *
+ * @throws {UsageError} saying what is wrong and what to do.
+ *
+ * @example
+ * ```ts
+ * refuseUnusableDirectory("/volume1/photos", { readOnly: false, force: false, deletes: true });
+ * ```
+ */
+export function refuseUnusableDirectory(
+  path: string,
+  options: { readOnly: boolean; force: boolean; deletes: boolean },
+): void {
+  const problem = localDirProblem(path);
+  if (!problem || (problem.kind === "empty" && (options.readOnly || options.force))) return;
+  throw new UsageError(
+    problem.kind === "empty"
+      ? `${problem.message} Nothing was changed. ${
+        options.deletes
+          ? "If it really is empty and its objects should be deleted, pass --force-delete."
+          : "There is nothing to sync in it."
+      }`
+      : problem.kind === "not a directory"
+      ? `${problem.message} Give the folder to sync, not a file in it.`
+      : problem.message,
+  );
 }

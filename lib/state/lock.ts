@@ -20,15 +20,16 @@ export interface RunLock {
   release(): void;
 }
 
-/** Path of the lock file of a target in `localDir`. */
-export function lockPath(localDir: string, target: TargetKey): string {
+/** Path of the lock file of a target whose state DB is in `stateDir`. */
+export function lockPath(stateDir: string, target: TargetKey): string {
   const id = createHash("sha256").update(`${target.endpoint}\n${target.bucket}\n${target.prefix}`)
     .digest("hex").slice(0, 12);
-  return `${withSlash(localDir)}${STATE_DB_NAME}.lock-${id}`;
+  return `${withSlash(stateDir)}${STATE_DB_NAME}.lock-${id}`;
 }
 
 /**
- * Takes the lock of a target, or fails at once when another run holds it.
+ * Takes the lock of a target (beside its state DB in `stateDir`, the synced directory
+ * unless `--state-dir` says otherwise), or fails at once when another run holds it.
  *
  * @throws {OperationError} naming the other run (pid, start time) when it is held.
  *
@@ -42,8 +43,13 @@ export function lockPath(localDir: string, target: TargetKey): string {
  * }
  * ```
  */
-export function acquireLock(localDir: string, target: TargetKey): RunLock {
-  const path = lockPath(localDir, target);
+export function acquireLock(
+  stateDir: string,
+  target: TargetKey,
+  options: { localDir?: string } = {},
+): RunLock {
+  const localDir = options.localDir ?? stateDir;
+  const path = lockPath(stateDir, target);
   const file = Deno.openSync(path, { read: true, write: true, create: true, mode: 0o600 });
   let holder = "";
   try {

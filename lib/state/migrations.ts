@@ -7,8 +7,8 @@
 import type { DatabaseSync } from "node:sqlite";
 import { StateDbError } from "./errors.ts";
 
-/** Schema migrations, oldest first. */
-const MIGRATIONS: readonly string[] = [
+/** Schema migrations, oldest first: a DB of version N has had the first N applied. */
+export const MIGRATIONS: readonly string[] = [
   `CREATE TABLE targets (
      id INTEGER PRIMARY KEY,
      endpoint TEXT NOT NULL,
@@ -70,6 +70,10 @@ const MIGRATIONS: readonly string[] = [
   // v7: whether the target's server serves objects of archive classes as they are (Ceph
   // RGW keeps classes as labels), so that moves of such objects are copied, not deferred.
   `ALTER TABLE targets ADD COLUMN archive_reads INTEGER;`,
+  // v8: rows of files on the root's own file system keep device 0 ("the root's") instead
+  // of the root's number, which a remount or the next snapshot of a volume changes.
+  `UPDATE files SET dev = 0
+     WHERE dev = (SELECT root_dev FROM targets WHERE targets.id = files.target_id);`,
 ];
 
 /** The schema version this code writes. */

@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { errorMessage } from "../errors.ts";
 import { homeDir } from "../fs.ts";
 
 /** One synced target: a local directory, its state DB, and where it is mirrored. */
@@ -28,6 +29,27 @@ export interface TargetRegistry {
   register(target: RegisteredTarget): void;
   /** Every registered target, in the order they were first registered. */
   targets(): RegisteredTarget[];
+}
+
+/**
+ * Lists a target in the registry, if there is one; returns why it could not (the run
+ * goes on: only `restore` without arguments would miss the target).
+ *
+ * @example
+ * ```ts
+ * registerTarget(undefined, { localDir: "/v", stateDb: "/v/.s3-smart-sync.db", endpoint: "", bucket: "b", prefix: "" });
+ * ```
+ */
+export function registerTarget(
+  registry: TargetRegistry | undefined,
+  target: RegisteredTarget,
+): string | undefined {
+  try {
+    registry?.register(target);
+    return undefined;
+  } catch (error) {
+    return errorMessage(error);
+  }
 }
 
 /** `~/.s3-smart-sync/targets.json`. */

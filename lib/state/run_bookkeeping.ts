@@ -47,3 +47,20 @@ export function recordRun(state: StateStore, targetId: number, facts: RunFacts):
   }
   return deferred;
 }
+
+/**
+ * Deferred moves of a run that records nothing (a dry run), dated as the state DB has
+ * them (new ones: now).
+ *
+ * @example
+ * ```ts
+ * datedDeferrals([{ from: "a", to: "b", size: 1, reason: "archived" }], []);
+ * ```
+ */
+export function datedDeferrals(
+  moves: readonly Omit<DeferredRecord, "firstDeferredMs">[],
+  known: readonly DeferredRecord[],
+): DeferredRecord[] {
+  const first = new Map(known.map((record) => [record.from, record.firstDeferredMs]));
+  return moves.map((move) => ({ ...move, firstDeferredMs: first.get(move.from) ?? Date.now() }));
+}

@@ -6,7 +6,7 @@
  */
 import { ExitCode, UsageError } from "../../errors.ts";
 import { formatCount, formatDuration } from "../../report/format.ts";
-import { defaultLogDir, redactUrl, RunLog } from "../../report/log.ts";
+import { redactUrl, RunLog } from "../../report/log.ts";
 import { effectiveEndpoint } from "../../s3/aws_store.ts";
 import { type CliDeps, type CommandResult, type CommandSpec, defaultCliDeps } from "../command.ts";
 import {
@@ -16,6 +16,7 @@ import {
   parseConnection,
   parseCount,
   type ParsedArgs,
+  parseLogOptions,
   parseStorageClass,
   stringOption,
 } from "../options.ts";
@@ -27,6 +28,7 @@ import { type BatchRunOptions, runBatchTarget } from "./target.ts";
 /** Options of `batch`, parsed. */
 export interface BatchOptions extends BatchRunOptions {
   configPath: string;
+  logRetentionDays: number;
   json: boolean;
   quiet: boolean;
   verbose: boolean;
@@ -65,7 +67,7 @@ export function parseBatch(args: ParsedArgs): BatchOptions {
     json: flagOption(values, "json"),
     quiet: flagOption(values, "quiet"),
     verbose: flagOption(values, "verbose"),
-    logDir: stringOption(values, "log-dir") ?? defaultLogDir(),
+    ...parseLogOptions(values),
     maxDelete: parseCount(stringOption(values, "max-delete"), {
       name: "max-delete",
       min: 0,
@@ -91,7 +93,10 @@ export async function runBatch(
   if (!native && deps.aws.locate() === undefined) {
     throw new UsageError(`${AWS_MISSING} Nothing was changed.`);
   }
-  const output = RunLog.open({ dir: options.logDir, command: "batch" }, options);
+  const output = RunLog.open(
+    { dir: options.logDir, command: "batch", retentionDays: options.logRetentionDays },
+    options,
+  );
   try {
     const endpoint = effectiveEndpoint(options.connection);
     output.log(
