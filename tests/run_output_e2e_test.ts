@@ -80,6 +80,57 @@ Deno.test("run output and interruptions against a real S3 server", async (t) => 
 
     await t.step("SIGTERM stops cleanly: exit 143", () => interruptedSync(moto, "SIGTERM"));
 
+    await t.step(
+      "batch stops at SIGINT: the target under way stops, the next is not run, exit 130",
+      async () => {
+        const f = await Fixture.create(moto);
+        let puts = 0;
+        let signalled: (() => void) | undefined;
+        const enough = new Promise<void>((resolve) => signalled = resolve);
+        const proxy = startHttpProxy(moto.endpoint, async (request) => {
+          if (request.method === "PUT") {
+            await sleep(150);
+            if (++puts === 4) signalled?.();
+          }
+          return undefined;
+        });
+        try {
+          await f.write(files(40));
+          Deno.mkdirSync(`${f.base}/second`);
+          Deno.writeTextFileSync(`${f.base}/second/x.txt`, "x");
+          const config = `${f.base}/batch.conf`;
+          Deno.writeTextFileSync(
+            config,
+            `${f.src} | ${f.bucket} | first/\n${f.base}/second | ${f.bucket} | second/\n`,
+          );
+          const run = spawnCli([
+            "batch",
+            "--config",
+            config,
+            "--engine",
+            "native",
+            "--endpoint-url",
+            proxy.endpoint,
+            "--concurrency",
+            "2",
+            "--log-dir",
+            `${f.base}/logs`,
+            "--json",
+          ], { home: `${f.base}/home` });
+          await enough;
+          run.kill("SIGINT");
+          const result = await run.result;
+          assert.equal(result.code, 130, result.stderr);
+          assert.match(result.stderr, /Interrupted by SIGINT: what was done is recorded/);
+          assert.equal(result.json.targets[1].notRun, "interrupted by SIGINT");
+          assert.deepEqual(await moto.list(f.bucket, "second/"), []);
+        } finally {
+          await proxy.shutdown();
+          await f.cleanup();
+        }
+      },
+    );
+
     await t.step("an S3 that becomes unreachable: the error and the totals so far", async () => {
       const f = await Fixture.create(moto);
       const proxy = FaultProxy.start(moto.endpoint);

@@ -128,7 +128,11 @@ export interface AwsRunner {
    */
   run(
     args: string[],
-    options: { onLine(line: string, stream: "stdout" | "stderr"): void },
+    options: {
+      onLine(line: string, stream: "stdout" | "stderr"): void;
+      /** Stops aws (SIGTERM) when aborted: the run was interrupted. */
+      signal?: AbortSignal;
+    },
   ): Promise<number>;
 }
 
@@ -199,7 +203,11 @@ export interface AwsSyncOutcome extends AwsCounts {
  */
 export async function runAwsSync(
   args: string[],
-  options: { runner: AwsRunner; onLine?(line: string, stream: "stdout" | "stderr"): void },
+  options: {
+    runner: AwsRunner;
+    onLine?(line: string, stream: "stdout" | "stderr"): void;
+    signal?: AbortSignal;
+  },
 ): Promise<AwsSyncOutcome> {
   const outcome: AwsSyncOutcome = {
     exitCode: 0,
@@ -209,6 +217,7 @@ export async function runAwsSync(
     errorLines: [],
   };
   outcome.exitCode = await options.runner.run(args, {
+    signal: options.signal,
     onLine(line, stream) {
       options.onLine?.(line, stream);
       if (stream === "stdout") countAwsLine(outcome, line);
@@ -248,10 +257,22 @@ export const systemAws: AwsRunner = {
       if (error instanceof Deno.errors.NotFound) throw new OperationError(AWS_MISSING);
       throw error;
     }
-    await Promise.all([
-      readLines(child.stdout, (line) => options.onLine(line, "stdout")),
-      readLines(child.stderr, (line) => options.onLine(line, "stderr")),
-    ]);
-    return (await child.status).code;
+    const stop = () => {
+      try {
+        child.kill("SIGTERM");
+      } catch {
+        // already gone
+      }
+    };
+    options.signal?.addEventListener("abort", stop, { once: true });
+    try {
+      await Promise.all([
+        readLines(child.stdout, (line) => options.onLine(line, "stdout")),
+        readLines(child.stderr, (line) => options.onLine(line, "stderr")),
+      ]);
+      return (await child.status).code;
+    } finally {
+      options.signal?.removeEventListener("abort", stop);
+    }
   },
 };

@@ -9,6 +9,7 @@ import { formatCount, formatDuration } from "../../report/format.ts";
 import { redactUrl, RunLog } from "../../report/log.ts";
 import { effectiveEndpoint } from "../../s3/aws_store.ts";
 import { type CliDeps, type CommandResult, type CommandSpec, defaultCliDeps } from "../command.ts";
+import { listenForInterrupt } from "../interrupt.ts";
 import {
   CONNECTION_OPTIONS,
   flagOption,
@@ -97,6 +98,11 @@ export async function runBatch(
     { dir: options.logDir, command: "batch", retentionDays: options.logRetentionDays },
     options,
   );
+  const interrupt = listenForInterrupt((signal) =>
+    output.warn(
+      `${signal} received: stopping once what is under way is done and recorded; the targets after it are not run (send it again to stop at once).`,
+    )
+  );
   try {
     const endpoint = effectiveEndpoint(options.connection);
     output.log(
@@ -106,9 +112,21 @@ export async function runBatch(
     );
     const results: TargetResult[] = [];
     for (const target of targets) {
-      results.push(await runBatchTarget(target, { options, deps, output }));
+      if (interrupt.signal.aborted) {
+        results.push({
+          target,
+          engine: options.engine,
+          notRun: `interrupted by ${interrupt.received}`,
+          exitCode: ExitCode.ok,
+          durationMs: 0,
+        });
+        continue;
+      }
+      results.push(
+        await runBatchTarget(target, { options, deps, output, signal: interrupt.signal }),
+      );
     }
-    const exitCode = worst(results.map((result) => result.exitCode));
+    const exitCode = interrupt.exitCode ?? worst(results.map((result) => result.exitCode));
     const perTarget = results.map(targetJson);
     const sum = (
       field:
@@ -158,6 +176,11 @@ export async function runBatch(
         } move(s) wait for archived objects to be restored: run "s3-smart-sync restore" to start the restores; the next batch completes them.`,
       );
     }
+    if (interrupt.received) {
+      output.warn(
+        `Interrupted by ${interrupt.received}: what was done is recorded. Run again to continue.`,
+      );
+    }
     if (options.quiet && !options.json && exitCode !== 0) console.error(last);
     if (output.logPath) output.detail(`log: ${output.logPath}`);
     return {
@@ -175,6 +198,7 @@ export async function runBatch(
       },
     };
   } finally {
+    interrupt.dispose();
     output.close();
   }
 }

@@ -62,7 +62,13 @@ function recordedDeferred(target: BatchTarget, endpoint: string): number {
 
 async function awsStep(
   target: BatchTarget,
-  context: { options: BatchRunOptions; deps: CliDeps; output: Output; holdDeletes: boolean },
+  context: {
+    options: BatchRunOptions;
+    deps: CliDeps;
+    output: Output;
+    holdDeletes: boolean;
+    signal?: AbortSignal;
+  },
 ): Promise<AwsResult> {
   const { options, output } = context;
   const endpoint = effectiveEndpoint(options.connection);
@@ -81,6 +87,7 @@ async function awsStep(
     const outcome = await runAwsSync(args, {
       runner: context.deps.aws,
       onLine: (line) => output.detail(`aws: ${line}`),
+      signal: context.signal,
     });
     const { exitCode, uploads, deletes } = outcome;
     const detail = outcome.errorLines.join("\n");
@@ -132,7 +139,7 @@ function addRun(first: JsonSummary, second: JsonSummary): JsonSummary {
  */
 export async function runBatchTarget(
   target: BatchTarget,
-  context: { options: BatchRunOptions; deps: CliDeps; output: Output },
+  context: { options: BatchRunOptions; deps: CliDeps; output: Output; signal?: AbortSignal },
 ): Promise<TargetResult> {
   const { options, deps, output } = context;
   const started = performance.now();
@@ -179,6 +186,7 @@ export async function runBatchTarget(
       store,
       reporter: reporterFor(output, options.dryRun),
       registry: deps.registry,
+      signal: context.signal,
     };
     const describe = (report: TargetReport, command: string) => {
       for (const move of report.deferred) {
@@ -210,7 +218,9 @@ export async function runBatchTarget(
     let summary = describe(report, engine === "native" ? "sync" : "moves");
     const codes: number[] = [exitCodeOf(report)];
     let aws: AwsResult | undefined;
-    if (engine === "aws" && report.deferred.length > 0) {
+    if (report.interrupted) {
+      // Stopped: neither the built-in sync nor aws runs after an interrupted first step.
+    } else if (engine === "aws" && report.deferred.length > 0) {
       output.info(
         `${report.deferred.length} move(s) of ${target.localPath} wait for archive restores: its uploads and deletes are made by the built-in sync instead of aws, which would upload their new paths and delete the archived objects.`,
       );
