@@ -25,6 +25,8 @@ export interface CliSummary {
   durationMs: number;
   /** Exit code it reported. */
   exitCode: number;
+  /** Milliseconds per phase (open, merge, plan, execute and its parts), when reported. */
+  phasesMs?: Record<string, number>;
 }
 
 /** Parses the last non-empty stdout line; undefined when it is not a JSON object. */
@@ -43,6 +45,7 @@ export function cliSummary(stdout: string): CliSummary | undefined {
       bytesUploaded: json.bytesUploaded ?? 0,
       durationMs: json.durationMs ?? 0,
       exitCode: json.exitCode ?? -1,
+      phasesMs: json.phasesMs,
     };
   } catch {
     return undefined;

@@ -160,9 +160,6 @@ try {
   const awsStats: NetProxyStats = proxy.stats();
   proxy.setLink({ latencyMs: 0, uploadBytesPerSecond: 0 });
 
-  if (Deno.env.get("BENCH_DEBUG")) {
-    Deno.writeTextFileSync("/tmp/memx/netlink_ours.json", ourRun.stdout);
-  }
   const summary = cliSummary(ourRun.stdout);
   const awsUploads = awsRun.stdout.split("\n").filter((line) => line.startsWith("upload:")).length;
   const awsDeletes = awsRun.stdout.split("\n").filter((line) => line.startsWith("delete:")).length;
@@ -207,6 +204,13 @@ try {
       `   (aws: ${ratio(awsStats.bytesUp, changes.newBytes)})`,
   );
   say(`  our wall / aws wall:           ${ratio(ourRun.wallMs, awsRun.wallMs)}`);
+  if (summary?.phasesMs) {
+    say(
+      `  our phases (ms): ${
+        Object.entries(summary.phasesMs).map(([phase, ms]) => `${phase} ${ms}`).join(", ")
+      } (moves and uploads overlap)`,
+    );
+  }
   say(`  prefix ours/ mirrors its tree: ${await mirrors(ours, "ours/")}`);
   say(`  prefix aws/ mirrors its tree:  ${await mirrors(theirs, "aws/")}`);
 } finally {

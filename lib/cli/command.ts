@@ -140,6 +140,12 @@ export function commandHelp<T>(spec: CommandSpec<T>): string {
   ].join("\n");
 }
 
+/** The exit codes of a run stopped by a signal (every command that changes something). */
+export const INTERRUPT_EXIT_CODES: readonly string[] = [
+  "130  interrupted by Ctrl-C (SIGINT), 143 stopped by SIGTERM: what was done is recorded;",
+  "     run again to continue",
+];
+
 /** Exit codes of the commands that sync a target. */
 export const TARGET_EXIT_CODES: readonly string[] = [
   "0  done",
@@ -148,4 +154,5 @@ export const TARGET_EXIT_CODES: readonly string[] = [
   "   bucket, rejected credentials, refused deletes (nothing was changed)",
   "3  done, but something needs you: moves wait for archived objects to be restored (run",
   '   "s3-smart-sync restore"), or files were skipped as unreadable',
+  ...INTERRUPT_EXIT_CODES,
 ];

@@ -8,7 +8,13 @@ import { ExitCode, UsageError } from "../../errors.ts";
 import { formatCount, formatDuration } from "../../report/format.ts";
 import { redactUrl, RunLog } from "../../report/log.ts";
 import { effectiveEndpoint } from "../../s3/aws_store.ts";
-import { type CliDeps, type CommandResult, type CommandSpec, defaultCliDeps } from "../command.ts";
+import {
+  type CliDeps,
+  type CommandResult,
+  type CommandSpec,
+  defaultCliDeps,
+  INTERRUPT_EXIT_CODES,
+} from "../command.ts";
 import { listenForInterrupt } from "../interrupt.ts";
 import {
   CONNECTION_OPTIONS,
@@ -247,6 +253,7 @@ than ten) would go, unless --max-delete or --force-delete allows them.`,
     "   (then no target was run)",
     "3  something needs you (moves wait for archive restores, aws skipped files: its exit 2)",
     "0  all done",
+    ...INTERRUPT_EXIT_CODES,
   ],
   parse: parseBatch,
   run: runBatch,
