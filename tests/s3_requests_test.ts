@@ -11,7 +11,7 @@ import {
   partRanges,
   taggingOf,
 } from "../lib/s3/multipart_copy.ts";
-import { createS3Client } from "../lib/s3/aws_store.ts";
+import { createS3Client } from "../lib/s3/client.ts";
 import { encryptionFields, sseString } from "../lib/s3/encryption.ts";
 
 const source = {

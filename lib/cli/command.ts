@@ -7,13 +7,13 @@
  */
 import { type ExitCodeValue, UsageError } from "../errors.ts";
 import type { ObjectStore } from "../s3/store.ts";
+import { S3Store } from "../s3/aws_store.ts";
 import {
   type ConnectionOptions,
   createListClient,
   createS3Client,
   effectiveEndpoint,
-  S3Store,
-} from "../s3/aws_store.ts";
+} from "../s3/client.ts";
 import { endpointProblem } from "../s3/location.ts";
 import { profileProblem } from "../s3/profiles.ts";
 import { FileRegistry, type TargetRegistry } from "../state/registry.ts";

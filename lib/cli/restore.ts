@@ -18,7 +18,7 @@ import type { TargetRegistry } from "../state/registry.ts";
 import { RunLog } from "../report/log.ts";
 import type { ObjectStore, RestoreOutcome } from "../s3/store.ts";
 import { codeOf, statusOf } from "../s3/errors.ts";
-import { effectiveEndpoint } from "../s3/aws_store.ts";
+import { effectiveEndpoint } from "../s3/client.ts";
 import { statePathOf, StateStore } from "../state/store.ts";
 import { parseS3Url } from "../s3/location.ts";
 import { type CliDeps, type CommandResult, type CommandSpec, defaultCliDeps } from "./command.ts";
@@ -26,26 +26,22 @@ import {
   CONNECTION_OPTIONS,
   flagOption,
   OUTPUT_OPTIONS,
+  type OutputSettings,
   parseCount,
   type ParsedArgs,
-  parseLogOptions,
+  parseOutputOptions,
   STATE_OPTIONS,
   stateDirOption,
   stringOption,
 } from "./options.ts";
 
 /** Options of `restore`, parsed. */
-export interface RestoreOptions {
+export interface RestoreOptions extends OutputSettings {
   target?: { localDir: string; url: string; stateDir?: string };
   days: number;
   tier: RestoreTier;
   dryRun: boolean;
   connection: { endpoint?: string; profile?: string; region?: string };
-  json: boolean;
-  quiet: boolean;
-  verbose: boolean;
-  logDir: string;
-  logRetentionDays: number;
 }
 
 /** Parses the tier name, case-insensitively. */
@@ -70,15 +66,19 @@ export function parseRestore(args: ParsedArgs): RestoreOptions {
     days: parseCount(stringOption(values, "days"), { name: "days", min: 1, max: 30_000 }) ?? 7,
     tier: parseTier(stringOption(values, "tier")),
     dryRun: flagOption(values, "dry-run"),
-    connection: {
-      endpoint: stringOption(values, "endpoint-url"),
-      profile: stringOption(values, "profile"),
-      region: stringOption(values, "region"),
-    },
-    json: flagOption(values, "json"),
-    quiet: flagOption(values, "quiet"),
-    verbose: flagOption(values, "verbose"),
-    ...parseLogOptions(values),
+    connection: endpointOptions(values),
+    ...parseOutputOptions(values),
+  };
+}
+
+/** The connection options of `restore` and `restore-status`. */
+export function endpointOptions(
+  values: ParsedArgs["values"],
+): { endpoint?: string; profile?: string; region?: string } {
+  return {
+    endpoint: stringOption(values, "endpoint-url"),
+    profile: stringOption(values, "profile"),
+    region: stringOption(values, "region"),
   };
 }
 

@@ -11,26 +11,20 @@ import { s3ErrorText } from "../s3/errors.ts";
 import { type CliDeps, type CommandResult, type CommandSpec, defaultCliDeps } from "./command.ts";
 import {
   CONNECTION_OPTIONS,
-  flagOption,
   OUTPUT_OPTIONS,
+  type OutputSettings,
   type ParsedArgs,
-  parseLogOptions,
+  parseOutputOptions,
   STATE_OPTIONS,
   stateDirOption,
-  stringOption,
 } from "./options.ts";
-import { groupsFor, targetArgument } from "./restore.ts";
+import { endpointOptions, groupsFor, targetArgument } from "./restore.ts";
 
 /** Options of `restore-status`, parsed. */
-export interface RestoreStatusOptions {
+export interface RestoreStatusOptions extends OutputSettings {
   /** One target (`<local_dir> <s3://…>`), or every registered one. */
   target?: { localDir: string; url: string; stateDir?: string };
   connection: { endpoint?: string; profile?: string; region?: string };
-  json: boolean;
-  quiet: boolean;
-  verbose: boolean;
-  logDir: string;
-  logRetentionDays: number;
 }
 
 /**
@@ -42,15 +36,8 @@ export function parseRestoreStatus(args: ParsedArgs): RestoreStatusOptions {
   const { values, positionals } = args;
   return {
     target: targetArgument("restore-status", positionals, stateDirOption(values)),
-    connection: {
-      endpoint: stringOption(values, "endpoint-url"),
-      profile: stringOption(values, "profile"),
-      region: stringOption(values, "region"),
-    },
-    json: flagOption(values, "json"),
-    quiet: flagOption(values, "quiet"),
-    verbose: flagOption(values, "verbose"),
-    ...parseLogOptions(values),
+    connection: endpointOptions(values),
+    ...parseOutputOptions(values),
   };
 }
 

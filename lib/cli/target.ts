@@ -6,10 +6,8 @@
  */
 import { archiveLogPath } from "../state/archive_log.ts";
 import { errorMessage, ExitCode, UsageError } from "../errors.ts";
-import type { ExecutionReporter } from "../execute/executor.ts";
 import { withoutSlash } from "../fs.ts";
-import { formatBytes, formatCount, formatDuration } from "../report/format.ts";
-import { type Output, redactUrl, RunLog } from "../report/log.ts";
+import { redactUrl, RunLog } from "../report/log.ts";
 import { ProgressLine, RunTally } from "../report/progress.ts";
 import {
   attentionLines,
@@ -19,8 +17,8 @@ import {
   summaryLines,
   totalLine,
 } from "../report/summary.ts";
-import { runTarget, type TargetReport } from "../run_target.ts";
-import { type ConnectionOptions, effectiveEndpoint } from "../s3/aws_store.ts";
+import { runTarget } from "../run_target.ts";
+import { effectiveEndpoint } from "../s3/client.ts";
 import { formatS3Url, parseS3Url, type S3Location } from "../s3/location.ts";
 import {
   type CliDeps,
@@ -30,6 +28,7 @@ import {
   TARGET_EXIT_CODES,
 } from "./command.ts";
 import { listenForInterrupt } from "./interrupt.ts";
+import { doneSoFar, reporterFor, reportFindings } from "./target_output.ts";
 import {
   CONNECTION_OPTIONS,
   COPY_OPTIONS,
@@ -39,12 +38,11 @@ import {
   listOption,
   type OptionName,
   OUTPUT_OPTIONS,
-  parseConnection,
   parseCount,
   type ParsedArgs,
   parseDuration,
-  parseLogOptions,
-  parseStorageClass,
+  parseRunOptions,
+  type RunSettings,
   STATE_OPTIONS,
   stateDirOption,
   stringOption,
@@ -55,23 +53,12 @@ import {
 export type TargetCommand = "sync" | "moves" | "status";
 
 /** Options of a target command, parsed from argv. */
-export interface TargetCommandOptions {
+export interface TargetCommandOptions extends RunSettings {
   command: TargetCommand;
   localDir: string;
   location: S3Location;
-  dryRun: boolean;
   deleteRemote: boolean;
   excludes: string[];
-  storageClass?: string;
-  concurrency: number;
-  connection: ConnectionOptions;
-  json: boolean;
-  quiet: boolean;
-  verbose: boolean;
-  logDir: string;
-  logRetentionDays: number;
-  maxDelete?: number;
-  forceDelete: boolean;
   verifyMoves: boolean;
   moveConcurrency: number;
   listConcurrency: number;
@@ -97,26 +84,9 @@ export function parseTargetCommand(command: TargetCommand, args: ParsedArgs): Ta
     command,
     localDir: withoutSlash(localDir),
     location: parseS3Url(url),
-    dryRun: flagOption(values, "dry-run"),
+    ...parseRunOptions(values),
     deleteRemote: flagOption(values, "delete"),
     excludes: listOption(values, "exclude"),
-    storageClass: parseStorageClass(stringOption(values, "storage-class")),
-    concurrency: parseCount(stringOption(values, "concurrency"), {
-      name: "concurrency",
-      min: 1,
-      max: 256,
-    }) ?? 10,
-    connection: parseConnection(values),
-    json: flagOption(values, "json"),
-    quiet: flagOption(values, "quiet"),
-    verbose: flagOption(values, "verbose"),
-    ...parseLogOptions(values),
-    maxDelete: parseCount(stringOption(values, "max-delete"), {
-      name: "max-delete",
-      min: 0,
-      max: 1e12,
-    }),
-    forceDelete: flagOption(values, "force-delete"),
     verifyMoves: flagOption(values, "verify-moves"),
     moveConcurrency: parseCount(stringOption(values, "move-concurrency"), {
       name: "move-concurrency",
@@ -132,49 +102,6 @@ export function parseTargetCommand(command: TargetCommand, args: ParsedArgs): Ta
     maxStateAgeMs: parseDuration(stringOption(values, "max-state-age"), { name: "max-state-age" }),
     stateDir: stateDirOption(values),
   };
-}
-
-/**
- * The log's side of the reporter: each action a line (printed with --verbose; every one
- * in a dry run, and each delete always, as `aws s3 sync` prints `delete:` lines, for the
- * cron mail), each stage a line with its duration and counts (log only).
- */
-function reporterFor(
-  output: Output,
-  context: { dryRun: boolean; location: S3Location },
-): ExecutionReporter {
-  const { dryRun } = context;
-  const line = dryRun ? output.info.bind(output) : output.detail.bind(output);
-  const verb = dryRun ? ["would move", "would upload"] : ["moved", "uploaded"];
-  return {
-    phaseDone: (phase, ms, summary) =>
-      output.log(`${PHASE_NAMES[phase]}: ${summary} in ${formatDuration(ms)}`),
-    moved: (step) =>
-      line(
-        `${verb[0]} ${step.originalFrom ?? step.from} → ${step.to} (${step.reason}${
-          step.viaTemp ? ", via a temporary key" : ""
-        })`,
-      ),
-    uploaded: (action) =>
-      line(`${verb[1]} ${action.key} (${action.reason}, ${formatBytes(action.file.size)})`),
-    deleted: (action) =>
-      dryRun
-        ? line(`would delete ${action.key} (${action.reason})`)
-        : output.info(`delete: ${formatS3Url(context.location, action.key)}`),
-    failed: (failure) => output.error(failure.message),
-    fellBack: (step, why) =>
-      output.warn(`Cannot move "${step.from}" to "${step.to}" (${why}): uploaded instead`),
-  };
-}
-
-const PHASE_NAMES = { scan: "scan and listing", plan: "plan", execute: "execute" } as const;
-
-/** What a run that did not finish had done, in a sentence fragment. */
-function doneSoFar(tally: RunTally): string {
-  const { done } = tally.tally;
-  return `moved ${formatCount(done.moves)}, uploaded ${formatCount(done.uploads)} (${
-    formatBytes(done.bytes)
-  }), deleted ${formatCount(done.deletes)}, ${formatCount(done.failed)} failed`;
 }
 
 /**
@@ -274,44 +201,15 @@ export async function runTargetCommand(
   }
 }
 
-/** What the run found that the user should know: warnings and, with -v, details. */
-function reportFindings(output: Output, report: TargetReport): void {
-  if (report.registryProblem) {
-    output.warn(
-      `Could not list this target in the registry of synced targets (${report.registryProblem}); "s3-smart-sync restore" without arguments may not find its deferred moves.`,
-    );
-  }
-  if (report.lockTakenOverFrom) {
-    output.log(
-      `took over the lock of a run that ended without releasing it (${report.lockTakenOverFrom})`,
-    );
-  }
-  for (const move of report.deferred) {
-    output.detail(`deferred ${move.from} → ${move.to}: ${move.reason}`);
-  }
-  for (const move of report.mismatchedMoves) {
-    output.warn(
-      `"${move.to}" has the inode, size and mtime of "${move.from}" but other content (its MD5 differs from the object's ETag): uploaded instead of moved`,
-    );
-  }
-  for (const entry of report.scanSkipped) {
-    if (
-      entry.kind === "unreadable" || entry.kind === "invalid name" || entry.kind === "vanished"
-    ) {
-      output.warn(`Skipped "${entry.path}": ${entry.reason}`);
-    } else output.detail(`skipped ${entry.path}: ${entry.reason}`);
-  }
-  for (const entry of report.plan.skipped) {
-    output.warn(`Skipped "${entry.path}": ${entry.reason}`);
-  }
-  if (report.heldDeletes > 0) {
-    output.warn(
-      `Held back ${report.heldDeletes} delete(s): some files could not be read or named (see above), and their objects may be the ones that look deleted. Fix them, or pass --force-delete.`,
-    );
-  }
-}
-
 const TARGET_SYNOPSIS = "<local_dir> <s3://bucket[/prefix]>";
+
+/** The options every target command ends its list with. */
+const TARGET_COMMON = [
+  ...LISTING_OPTIONS,
+  ...STATE_OPTIONS,
+  ...CONNECTION_OPTIONS,
+  ...OUTPUT_OPTIONS,
+] as const;
 
 function targetSpec(
   name: TargetCommand,
@@ -343,10 +241,7 @@ variables, ~/.aws profiles, SSO, instance roles.`,
     "verify-moves",
     ...UPLOAD_OPTIONS,
     ...COPY_OPTIONS,
-    ...LISTING_OPTIONS,
-    ...STATE_OPTIONS,
-    ...CONNECTION_OPTIONS,
-    ...OUTPUT_OPTIONS,
+    ...TARGET_COMMON,
   ],
   examples: [
     "s3-smart-sync sync /volume1/photos s3://my-backup/photos",
@@ -368,10 +263,7 @@ Run it before "aws s3 sync --delete" so that renamed folders are not uploaded ag
     ...SELECT,
     "verify-moves",
     ...COPY_OPTIONS,
-    ...LISTING_OPTIONS,
-    ...STATE_OPTIONS,
-    ...CONNECTION_OPTIONS,
-    ...OUTPUT_OPTIONS,
+    ...TARGET_COMMON,
   ],
   examples: [
     "s3-smart-sync moves /volume1/photos s3://my-backup/photos && aws s3 sync /volume1/photos s3://my-backup/photos --delete",
@@ -389,10 +281,7 @@ read-only (it is not created if missing). Pass the same --delete and --exclude a
   options: [
     "exclude",
     ...DELETE_OPTIONS,
-    ...LISTING_OPTIONS,
-    ...STATE_OPTIONS,
-    ...CONNECTION_OPTIONS,
-    ...OUTPUT_OPTIONS,
+    ...TARGET_COMMON,
   ],
   examples: ["s3-smart-sync status /volume1/photos s3://my-backup/photos --delete"],
   exitCodes: [

@@ -4,8 +4,8 @@
  *
  * @module
  */
-import { DatabaseSync, type StatementSync } from "node:sqlite";
-import { exists, withSlash } from "../fs.ts";
+import type { DatabaseSync, StatementSync } from "node:sqlite";
+import { withSlash } from "../fs.ts";
 import {
   type DeferredMove,
   type DeferredRecord,
@@ -15,8 +15,7 @@ import {
   type TargetKey,
 } from "../model.ts";
 import { RECORD_COLUMNS, recordOfRow, type RecordRow, storedInode } from "./codec.ts";
-import { StateDbError } from "./errors.ts";
-import { migrate } from "./migrations.ts";
+import { openStateDb } from "./open_db.ts";
 import { SqliteRecorder } from "./recorder.ts";
 
 export { SCHEMA_VERSION } from "./migrations.ts";
@@ -73,32 +72,7 @@ export class StateStore {
    */
   static openFile(path: string, options: { readOnly?: boolean } = {}): StateStore {
     const readOnly = options.readOnly ?? false;
-    let db: DatabaseSync;
-    if (readOnly) {
-      db = exists(path) ? new DatabaseSync(path, { readOnly: true }) : new DatabaseSync(":memory:");
-    } else {
-      if (!exists(path)) {
-        // Created by us with owner-only permissions before SQLite opens it.
-        Deno.writeFileSync(path, new Uint8Array(), { mode: 0o600, createNew: true });
-      }
-      db = new DatabaseSync(path);
-    }
-    try {
-      db.exec("PRAGMA busy_timeout = 5000");
-      migrate(db, { path, readOnly });
-      checkSchema(db, path);
-      // After the version check, so that a newer version's database is left untouched.
-      if (!readOnly) db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;");
-      return new StateStore(db, readOnly);
-    } catch (error) {
-      db.close();
-      if (error instanceof StateDbError) throw error;
-      throw new StateDbError(
-        `State database "${path}" cannot be used: ${
-          (error as Error).message
-        }. If it is damaged or not s3-smart-sync's, move it aside: the next run adopts what is already in S3 (nothing is uploaded again), but renames made before that run are uploaded instead of moved.`,
-      );
-    }
+    return new StateStore(openStateDb(path, { readOnly }), readOnly);
   }
 
   /**
@@ -411,25 +385,6 @@ export class StateStore {
   /** Closes the database. */
   close(): void {
     this.#db.close();
-  }
-}
-
-/**
- * Throws when the file is a SQLite DB of some other program (its `files` table is missing
- * or lacks our columns), so that a foreign DB is named instead of failing later.
- */
-function checkSchema(db: DatabaseSync, path: string): void {
-  const columns = new Set(
-    (db.prepare("PRAGMA table_info(files)").all() as Array<{ name: string }>).map((row) =>
-      row.name
-    ),
-  );
-  for (const column of ["path", "ino", "in_s3", "etag", "moved_to"]) {
-    if (!columns.has(column)) {
-      throw new StateDbError(
-        `"${path}" is not an s3-smart-sync state database (its "files" table has no "${column}" column). Move it aside: the next run adopts what is already in S3.`,
-      );
-    }
   }
 }
 

@@ -7,7 +7,7 @@
 import { ExitCode, UsageError } from "../../errors.ts";
 import { formatCount, formatDuration } from "../../report/format.ts";
 import { redactUrl, RunLog } from "../../report/log.ts";
-import { effectiveEndpoint } from "../../s3/aws_store.ts";
+import { effectiveEndpoint } from "../../s3/client.ts";
 import {
   type CliDeps,
   type CommandResult,
@@ -18,13 +18,9 @@ import {
 import { listenForInterrupt } from "../interrupt.ts";
 import {
   CONNECTION_OPTIONS,
-  flagOption,
   OUTPUT_OPTIONS,
-  parseConnection,
-  parseCount,
   type ParsedArgs,
-  parseLogOptions,
-  parseStorageClass,
+  parseRunOptions,
   stringOption,
 } from "../options.ts";
 import { AWS_MISSING } from "./aws_cli.ts";
@@ -63,24 +59,7 @@ export function parseBatch(args: ParsedArgs): BatchOptions {
   return {
     configPath: stringOption(values, "config") ?? defaultConfigPath(),
     engine,
-    dryRun: flagOption(values, "dry-run"),
-    storageClass: parseStorageClass(stringOption(values, "storage-class")),
-    concurrency: parseCount(stringOption(values, "concurrency"), {
-      name: "concurrency",
-      min: 1,
-      max: 256,
-    }) ?? 10,
-    connection: parseConnection(values),
-    json: flagOption(values, "json"),
-    quiet: flagOption(values, "quiet"),
-    verbose: flagOption(values, "verbose"),
-    ...parseLogOptions(values),
-    maxDelete: parseCount(stringOption(values, "max-delete"), {
-      name: "max-delete",
-      min: 0,
-      max: 1e12,
-    }),
-    forceDelete: flagOption(values, "force-delete"),
+    ...parseRunOptions(values),
   };
 }
 

@@ -16,7 +16,7 @@ import { localDirProblem } from "../../scan/local_dir.ts";
 import { type Output, redactUrl } from "../../report/log.ts";
 import { exitCodeOf, type JsonSummary, jsonSummary, summaryLines } from "../../report/summary.ts";
 import { runTarget, type TargetReport, type TargetRunOptions } from "../../run_target.ts";
-import { type ConnectionOptions, effectiveEndpoint } from "../../s3/aws_store.ts";
+import { type ConnectionOptions, effectiveEndpoint } from "../../s3/client.ts";
 import { statePathOf, StateStore } from "../../state/store.ts";
 import { formatS3Url } from "../../s3/location.ts";
 import { type AwsResult, type TargetResult, worst } from "./report.ts";
