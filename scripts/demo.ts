@@ -1,21 +1,80 @@
 /**
  * `deno task demo`: starts a local S3 server (moto), syncs a sample photo tree, renames
  * a folder and a file, and syncs again to show the server-side moves (0 bytes
- * uploaded). Cleans up after itself.
+ * uploaded), next to what `aws s3 sync --delete` would have sent for the same change.
+ * Cleans up after itself.
  */
 import { MotoServer, TEST_ENV, writeTree } from "../tests/helpers/moto.ts";
 
 const MAIN = new URL("../main.ts", import.meta.url).pathname;
+const V8_FLAGS = /--v8-flags=\S+/.exec(
+  (JSON.parse(Deno.readTextFileSync(new URL("../deno.json", import.meta.url))) as {
+    tasks: { compile: { command: string } };
+  }).tasks.compile.command,
+)?.[0];
 
-async function cli(args: string[], env: Record<string, string>): Promise<number> {
+/** Runs our CLI, shows what it prints, and returns its exit code and output. */
+async function cli(
+  args: string[],
+  env: Record<string, string>,
+): Promise<{ code: number; stdout: string }> {
   console.log(`\n$ s3-smart-sync ${args.join(" ")}`);
-  const { code } = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-all", "--quiet", MAIN, ...args],
+  const output = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "--allow-all", "--quiet", ...(V8_FLAGS ? [V8_FLAGS] : []), MAIN, ...args],
     env,
-    stdout: "inherit",
+    stdout: "piped",
     stderr: "inherit",
   }).output();
-  return code;
+  const stdout = new TextDecoder().decode(output.stdout);
+  Deno.stdout.writeSync(output.stdout);
+  return { code: output.code, stdout };
+}
+
+/** What `aws s3 sync --delete` would send for the tree as it is now (its own --dryrun). */
+async function awsWouldSend(
+  root: string,
+  target: string,
+  env: Record<string, string>,
+): Promise<{ uploads: number; bytes: number; deletes: number } | undefined> {
+  let output: Deno.CommandOutput;
+  try {
+    output = await new Deno.Command("aws", {
+      args: [
+        "s3",
+        "sync",
+        root,
+        target,
+        "--delete",
+        "--dryrun",
+        "--no-follow-symlinks",
+        "--exclude",
+        ".s3-smart-sync.db*",
+        "--exclude",
+        "*/.s3-smart-sync.db*",
+      ],
+      env,
+      stdout: "piped",
+      stderr: "null",
+    }).output();
+  } catch {
+    return undefined; // no aws CLI here
+  }
+  if (!output.success) return undefined;
+  let uploads = 0;
+  let bytes = 0;
+  let deletes = 0;
+  for (const line of new TextDecoder().decode(output.stdout).split("\n")) {
+    const upload = /^\(dryrun\) upload: (.+) to s3:\/\//.exec(line);
+    if (upload) {
+      uploads++;
+      bytes += Deno.statSync(upload[1]!).size;
+    } else if (line.startsWith("(dryrun) delete: ")) deletes++;
+  }
+  return { uploads, bytes, deletes };
+}
+
+function mb(bytes: number): string {
+  return `${(bytes / 1e6).toFixed(1)} MB`;
 }
 
 const base = await Deno.makeTempDir({ prefix: "s3-smart-sync-demo-" });
@@ -34,17 +93,32 @@ try {
   const logDir = ["--log-dir", `${base}/logs`];
   console.log(`S3 server at ${moto.endpoint}, bucket "${bucket}", local tree ${root} (41 files).`);
 
-  let code = await cli(["sync", root, target, ...logDir], env);
+  let code = (await cli(["sync", root, target, ...logDir], env)).code;
 
   console.log("\n$ mv photos/2024/trip photos/2024/rome-italy && mv notes.txt todo.txt");
   await Deno.rename(`${root}/2024/trip`, `${root}/2024/rome-italy`);
   await Deno.rename(`${root}/notes.txt`, `${root}/todo.txt`);
 
-  code ||= await cli(["status", root, target, "--delete", ...logDir], env);
-  code ||= await cli(["sync", root, target, "--delete", ...logDir], env);
+  const aws = await awsWouldSend(root, target, { ...env, AWS_ENDPOINT_URL: moto.endpoint });
+  code ||= (await cli(["status", root, target, "--delete", ...logDir], env)).code;
+  const ours = await cli(["sync", root, target, "--delete", ...logDir], env);
+  code ||= ours.code;
 
   console.log(`\nBucket now holds ${(await moto.list(bucket)).length} objects under nas/photos/.`);
-  console.log("The renamed folder was moved with CopyObject + DeleteObjects: 0 bytes uploaded.");
+  const uploaded = /uploaded [\d,]+ \(([^)]*)\)/.exec(ours.stdout)?.[1] ?? "?";
+  const requests = /^S3 requests: ([^;]*)/m.exec(ours.stdout)?.[1] ?? "?";
+  console.log(`s3-smart-sync: uploaded ${uploaded}; requests: ${requests}.`);
+  if (aws) {
+    console.log(
+      `aws s3 sync --delete would have uploaded ${aws.uploads} files (${mb(aws.bytes)}) again ` +
+        `and deleted ${aws.deletes} objects: ${aws.uploads} PutObject + ${aws.deletes} ` +
+        `DeleteObject requests, besides its listing (measured with its own --dryrun).`,
+    );
+  } else {
+    console.log(
+      "(Install the aws CLI to see, next to this, what aws s3 sync --delete would upload.)",
+    );
+  }
   if (code !== 0) Deno.exitCode = code;
 } finally {
   await moto.stop();
