@@ -54,6 +54,8 @@ export interface LiveExecutorOptions {
    * under way finish and are recorded.
    */
   signal?: AbortSignal;
+  /** Check each move's source before its copy (see `MovesContext.checkSources`). */
+  checkSources?: boolean;
 }
 
 /**
@@ -128,6 +130,7 @@ export class LiveExecutor implements Executor {
         tempKey: this.options.tempKey ?? (() => `${TEMP_FOLDER}${crypto.randomUUID()}`),
         movesOnly: this.options.movesOnly ?? false,
         signal: this.options.signal,
+        checkSources: this.options.checkSources,
       }),
     );
     const uploadsDone = timed(

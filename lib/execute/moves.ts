@@ -49,6 +49,11 @@ export interface MovesContext {
   movesOnly: boolean;
   /** Set when the run is interrupted: no move starts; copies under way finish. */
   signal?: AbortSignal;
+  /**
+   * Check each source (HeadObject with If-Match) before its copy: the ETags come from the
+   * state, not a listing, and the server may ignore the copy's own precondition.
+   */
+  checkSources?: boolean;
 }
 
 /** What the moves leave for the rest of the run. */
@@ -141,6 +146,7 @@ function copyStep(step: MoveStep, context: MovesContext): Promise<CopyResult> {
     storageClass: step.storageClass,
     sse: step.sse,
     size: step.size,
+    checkSource: context.checkSources,
     onMultipart: (state) => recorder.multipart?.(prefix + step.to, state),
   });
 }

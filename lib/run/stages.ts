@@ -277,6 +277,9 @@ export function executePlan(run: Run, plan: Plan): Promise<Outcome> {
       reporter: run.reporter,
       movesOnly: mode.plan === "moves",
       signal: run.signal,
+      // Trusting the state, a move copies on a recorded ETag: where the server may
+      // ignore the copy's precondition (any but S3 itself), the source is checked first.
+      checkSources: run.trusted && options.endpoint !== "",
     });
   return executor.execute(plan);
 }

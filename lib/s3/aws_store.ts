@@ -257,8 +257,8 @@ export class S3Store implements ObjectStore {
     // know: its class or encryption, its ETag for the condition, or (a copy in parts)
     // its metadata. The condition on the ETag makes a source changed by someone else
     // since it was listed or recorded fail safely.
-    const needsHead = options.storageClass === undefined || options.sse === undefined ||
-      options.ifMatch === undefined || options.size === undefined ||
+    const needsHead = options.checkSource === true || options.storageClass === undefined ||
+      options.sse === undefined || options.ifMatch === undefined || options.size === undefined ||
       options.size > this.#copyCutoff;
     const source = needsHead
       ? await this.client.send(

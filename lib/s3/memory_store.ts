@@ -157,6 +157,7 @@ export class MemoryStore implements ObjectStore {
   }
 
   copy(fromKey: string, toKey: string, options?: CopyOptions): Promise<CopyResult> {
+    if (options?.checkSource) this.#count("HeadObject");
     this.#count("CopyObject");
     const source = this.objects.get(fromKey);
     // Errors named as the AWS SDK names S3's answers.

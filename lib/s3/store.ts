@@ -68,6 +68,12 @@ export interface CopyOptions {
   /** Copy only if the source still has this ETag. */
   ifMatch?: string;
   /**
+   * Check the source first (HeadObject with If-Match) even where nothing else needs its
+   * headers: for a copy made on a recorded ETag, not a fresh listing, on a server that may
+   * ignore the copy's own precondition (moto does; RGW reads it under another name).
+   */
+  checkSource?: boolean;
+  /**
    * Told before a multipart copy starts and after it completes, so that a copy a dead
    * run left open can be aborted by the next one.
    */
