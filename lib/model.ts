@@ -206,6 +206,11 @@ export interface UploadAction {
   file: LocalFile;
   /** Why. */
   reason: UploadReason;
+  /**
+   * Storage class and encryption (as the state records it) to give the object instead of
+   * the run's: a move the server could not copy keeps those of the object it replaces.
+   */
+  keep?: { storageClass?: string; sse?: string };
 }
 
 /**

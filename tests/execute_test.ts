@@ -17,7 +17,7 @@ import type {
 } from "../lib/model.ts";
 import { MemoryUploadQueue } from "../lib/plan/upload_queue.ts";
 import { MemoryStore } from "../lib/s3/memory_store.ts";
-import type { CopyOptions, DeleteFailure } from "../lib/s3/store.ts";
+import type { CopyOptions, DeleteFailure, UploadOptions } from "../lib/s3/store.ts";
 import { StoreUnreachableError } from "../lib/s3/unreachable_guard.ts";
 import type { FileStat } from "../lib/scan/scan_fs.ts";
 
@@ -29,6 +29,16 @@ class FaultyStore extends MemoryStore {
   deleteErrors = new Map<string, string>();
   unreachable = false;
   copies: string[] = [];
+  uploadErrors = new Set<string>();
+  uploadOptions = new Map<string, UploadOptions | undefined>();
+
+  override upload(key: string, file: { path: string; size: number }, options?: UploadOptions) {
+    this.uploadOptions.set(key, options);
+    if (this.uploadErrors.has(key)) {
+      return Promise.reject(Object.assign(new Error("scripted"), { name: "InternalError" }));
+    }
+    return super.upload(key, file, options);
+  }
 
   override copy(fromKey: string, toKey: string, options?: CopyOptions) {
     if (this.unreachable) return Promise.reject(new StoreUnreachableError("S3 is gone"));
@@ -225,6 +235,37 @@ Deno.test("a source that vanished or changed in S3 is uploaded instead; its row 
     assert.equal(recorder.rows.get("a"), undefined);
     assert.equal(recorder.rows.get("b")!.inS3, true);
   }
+});
+
+Deno.test("a move the server cannot copy (501) is uploaded with the object's class and encryption, then its source goes", async () => {
+  const { store, executor, recorder } = setUp(["a"]);
+  store.copyErrors.set("a", "NotImplemented");
+  const keep = { storageClass: "GLACIER", sse: "aws:kms|key-1" };
+  const outcome = await executor.execute(planOf({ moves: [move("a", "b", 1, keep)] }));
+  assert.equal(outcome.fellBack, 1);
+  assert.equal(outcome.failureCount, 0);
+  assert.equal(outcome.uploads, 1);
+  assert.deepEqual(keysOf(store), ["b"], "the old copy is deleted once the new one is up");
+  assert.deepEqual(
+    {
+      storageClass: store.uploadOptions.get("b")?.storageClass,
+      sse: store.uploadOptions.get("b")?.sse,
+    },
+    keep,
+  );
+  assert.equal(recorder.rows.get("a"), undefined);
+  const row = recorder.rows.get("b")!;
+  assert.deepEqual({ storageClass: row.storageClass, sse: row.sse }, keep);
+});
+
+Deno.test("a move the server cannot copy keeps its source when the upload fails too", async () => {
+  const { store, executor, recorder } = setUp(["a"]);
+  store.copyErrors.set("a", "NotImplemented");
+  store.uploadErrors.add("b");
+  const outcome = await executor.execute(planOf({ moves: [move("a", "b", 1)] }));
+  assert.equal(outcome.failureCount, 1);
+  assert.deepEqual(keysOf(store), ["a"]);
+  assert.equal(recorder.rows.get("a")?.movedTo, undefined, "not marked moved: nothing to finish");
 });
 
 Deno.test("a copy S3 refuses because the source is archived is deferred, not failed", async () => {

@@ -51,18 +51,19 @@ export const OPTIONS = {
     type: "string",
     value: "CLASS",
     help:
-      "storage class of uploads: STANDARD, STANDARD_IA, ONEZONE_IA, INTELLIGENT_TIERING, GLACIER_IR, GLACIER, DEEP_ARCHIVE",
+      "storage class of uploads: STANDARD, STANDARD_IA, ONEZONE_IA, INTELLIGENT_TIERING, GLACIER_IR, GLACIER, DEEP_ARCHIVE (REDUCED_REDUNDANCY, which S3 no longer recommends, is accepted too)",
   },
   concurrency: {
     type: "string",
     value: "N",
-    help: "uploads in flight at most (default 10)",
+    help:
+      "uploads in flight at most (default 10; batch: for the built-in engine, aws keeps its own setting)",
   },
   "move-concurrency": {
     type: "string",
     value: "N",
     help:
-      "server-side copies and DeleteObjects in flight at most (default 64): they cost the link nothing, only S3's request rate",
+      "server-side copies in flight at most (default 64; DeleteObjects of up to 1,000 keys go 8 at a time): they cost the link nothing, only S3's request rate",
   },
   "list-concurrency": {
     type: "string",
@@ -148,7 +149,7 @@ export const OPTIONS = {
     type: "string",
     value: "DIR",
     help:
-      "keep the state DB and the lock in DIR instead of in local_dir: for read-only snapshots; successive snapshots of a volume share it",
+      "the target's state DB (and a run's lock) is in DIR instead of in local_dir: for read-only snapshots, whose successive paths share it; restore and restore-status read it there",
   },
   "log-retention": {
     type: "string",

@@ -17,7 +17,7 @@ import { exists, withoutSlash } from "../fs.ts";
 import type { TargetRegistry } from "../state/registry.ts";
 import { RunLog } from "../report/log.ts";
 import type { ObjectStore, RestoreOutcome } from "../s3/store.ts";
-import { codeOf, statusOf } from "../s3/errors.ts";
+import { isNotImplemented } from "../s3/errors.ts";
 import { effectiveEndpoint } from "../s3/client.ts";
 import { statePathOf, StateStore } from "../state/store.ts";
 import { parseS3Url } from "../s3/location.ts";
@@ -243,10 +243,6 @@ export async function runRestore(
   } finally {
     output.close();
   }
-}
-
-function isNotImplemented(error: unknown): boolean {
-  return codeOf(error) === "NotImplemented" || statusOf(error) === 501;
 }
 
 /**

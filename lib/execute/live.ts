@@ -137,14 +137,29 @@ export class LiveExecutor implements Executor {
       "uploads",
       runUploads(aside(plan.uploads.batches(), readByMoves, afterMoves), uploadContext),
     );
-    const [moved, uploaded] = await Promise.allSettled([movesDone, uploadsDone]);
+    const [moved, uploadedFirst] = await Promise.allSettled([movesDone, uploadsDone]);
     if (moved.status === "rejected") throw moved.reason;
-    if (uploaded.status === "rejected") throw uploaded.reason;
+    if (uploadedFirst.status === "rejected") throw uploadedFirst.reason;
     const moves = moved.value;
+    const uploaded = new Set<string>();
     await timed(
       "uploads",
-      runUploads([afterMoves, moves.fallbackUploads], { ...uploadContext, held: moves.held }),
+      runUploads([afterMoves, moves.fallbackUploads], {
+        ...uploadContext,
+        held: moves.held,
+        uploaded,
+      }),
     );
+    // The sources of moves the server could not copy go once their file is up, as a
+    // move's source goes once its copy is made (marked first, for a run that dies now).
+    const replaced = moves.uncopied.filter((move) => uploaded.has(move.to));
+    recorder.apply({ moved: replaced.map((move) => ({ path: move.from, to: move.to })) });
+    moves.sourceDeletes.push(...replaced.map((move) => ({
+      key: move.from,
+      size: move.size,
+      reason: `uploaded to "${move.to}": the server could not copy it`,
+      temporary: true,
+    })));
     const sources = new Set(moves.sourceDeletes);
     await timed(
       "deletes",

@@ -23,6 +23,7 @@ import {
   describeCopyError,
   isArchivedError,
   isNotFound,
+  isNotImplemented,
   isPreconditionFailed,
 } from "../s3/errors.ts";
 import type { CopyResult, ObjectStore } from "../s3/store.ts";
@@ -64,6 +65,11 @@ export interface MovesResult {
   held: Set<string>;
   /** Files uploaded instead of moved: their source changed or vanished in S3. */
   fallbackUploads: UploadAction[];
+  /**
+   * Moves the server could not copy (501): their source key still holds the file's old
+   * copy, to be deleted once the file is up under its new key.
+   */
+  uncopied: Array<{ from: string; to: string; size: number }>;
 }
 
 /**
@@ -89,7 +95,12 @@ export async function runMoves(
   moves: readonly MoveAction[],
   context: MovesContext,
 ): Promise<MovesResult> {
-  const result: MovesResult = { sourceDeletes: [], held: new Set(), fallbackUploads: [] };
+  const result: MovesResult = {
+    sourceDeletes: [],
+    held: new Set(),
+    fallbackUploads: [],
+    uncopied: [],
+  };
   const sequences = orderMoves(moves, context.tempKey);
   await runPool(sequences, {
     concurrency: context.concurrency,
@@ -196,12 +207,18 @@ function handleCopyError(
     }
     return;
   }
-  if ((isNotFound(error) || isPreconditionFailed(error)) && failed.lone && step.file) {
-    // The source vanished or changed in S3 since it was listed (or recorded): the row no
-    // longer describes it, and the file goes up as a new one.
-    context.recorder.apply({ forget: [step.from] });
+  const notImplemented = isNotImplemented(error);
+  const uncopiable = isNotFound(error) || isPreconditionFailed(error) || notImplemented;
+  if (uncopiable && failed.lone && step.file) {
+    // The source vanished or changed in S3 since it was listed (or recorded), or the
+    // server cannot copy it (Ceph RGW and an SSE-KMS object): the file goes up as a new
+    // one. A source that changed or vanished is no longer ours: its row goes; one the
+    // server could not copy is ours, and goes once the upload is made.
+    if (notImplemented) result.uncopied.push({ from: step.from, to: step.to, size: step.size });
+    else context.recorder.apply({ forget: [step.from] });
     if (!context.movesOnly) {
-      result.fallbackUploads.push({ key: step.to, file: step.file, reason: "new" });
+      const keep = { storageClass: step.storageClass, sse: step.sse };
+      result.fallbackUploads.push({ key: step.to, file: step.file, reason: "new", keep });
     }
     outcome.fellBack++;
     reporter?.fellBack?.(step, describeCopyError(error));

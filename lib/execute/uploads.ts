@@ -41,6 +41,8 @@ export interface UploadsContext {
   fs: Pick<ScanFs, "lstat">;
   /** Set when the run is interrupted: no upload starts, those under way are stopped. */
   signal?: AbortSignal;
+  /** Collects the keys uploaded and recorded. */
+  uploaded?: Set<string>;
 }
 
 const RECORD_BATCH = 200;
@@ -107,7 +109,8 @@ async function uploadOne(
   let reported = 0;
   try {
     sent = await store.upload(key, { path, size: action.file.size }, {
-      storageClass: context.storageClass,
+      storageClass: action.keep?.storageClass ?? context.storageClass,
+      sse: action.keep?.sse,
       contentType: contentTypeOf(action.key),
       signal: context.signal,
       onProgress: (bytes) => {
@@ -144,9 +147,10 @@ async function uploadOne(
   if (!stillTheFile(path, action, context.fs, { content: true })) return;
   const record = recordOf(action.file, action.key, true);
   if (sent.etag) record.etag = sent.etag;
-  record.storageClass = context.storageClass ?? "STANDARD";
+  record.storageClass = action.keep?.storageClass ?? context.storageClass ?? "STANDARD";
   if (sent.sse !== undefined) record.sse = sent.sse;
   flush(record);
+  context.uploaded?.add(action.key);
 }
 
 function stillTheFile(

@@ -220,14 +220,15 @@ export class S3Store implements ObjectStore {
       Key: key,
       StorageClass: options.storageClass as StorageClass | undefined,
       ContentType: options.contentType,
-      ...encryptionFields(this.#sseString),
+      ...encryptionFields(options.sse ?? this.#sseString),
     };
+    const sse = options.sse ?? this.#sseString;
     if (file.size < this.#multipartThreshold) {
       const body = await Deno.readFile(file.path);
       const result = await this.client.send(new PutObjectCommand({ ...common, Body: body }), {
         abortSignal: options.signal,
       });
-      return { etag: quotedEtag(result.ETag), sse: this.#sseString };
+      return { etag: quotedEtag(result.ETag), sse };
     }
     const upload = new Upload({
       client: this.client,
@@ -246,7 +247,7 @@ export class S3Store implements ObjectStore {
     options.signal?.addEventListener("abort", abort, { once: true });
     try {
       const result = await upload.done();
-      return { etag: quotedEtag(result.ETag), sse: this.#sseString };
+      return { etag: quotedEtag(result.ETag), sse };
     } finally {
       options.signal?.removeEventListener("abort", abort);
     }

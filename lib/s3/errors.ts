@@ -83,6 +83,11 @@ export function isNotFound(error: unknown): boolean {
   return code === "NotFound" || code === "NoSuchKey" || statusOf(error) === 404;
 }
 
+/** True when the server does not implement what was asked (501), e.g. a copy RGW cannot make. */
+export function isNotImplemented(error: unknown): boolean {
+  return codeOf(error) === "NotImplemented" || statusOf(error) === 501;
+}
+
 /** True when S3 refused a conditional request because the object changed (412). */
 export function isPreconditionFailed(error: unknown): boolean {
   return codeOf(error) === "PreconditionFailed" || statusOf(error) === 412;
@@ -119,6 +124,9 @@ export function describeCopyError(error: unknown): string {
     return "the source object changed in S3 since it was listed; the next run will look again";
   }
   if (isNotFound(error)) return "the source object no longer exists in S3";
+  if (isNotImplemented(error)) {
+    return `the server cannot copy this object (${s3ErrorText(error)})`;
+  }
   return s3ErrorText(error);
 }
 
@@ -236,7 +244,7 @@ export function explainS3Error(
   }
   if (name === "AccessDenied" || statusOf(error) === 403) {
     return new UsageError(
-      `Access to bucket "${context.bucket}"${where} was denied. The credentials need s3:ListBucket, s3:GetObject, s3:PutObject and s3:DeleteObject on it.`,
+      `Access to bucket "${context.bucket}"${where} was denied. The credentials need s3:ListBucket on it and s3:GetObject, s3:PutObject and s3:DeleteObject on its objects (the README's IAM section has the whole policy).`,
     );
   }
   if (name === "PermanentRedirect" || name === "AuthorizationHeaderMalformed") {

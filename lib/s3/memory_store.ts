@@ -144,7 +144,7 @@ export class MemoryStore implements ObjectStore {
   upload(
     key: string,
     file: { path: string; size: number },
-    _options?: UploadOptions,
+    options?: UploadOptions,
   ): Promise<UploadResult> {
     this.#count("PutObject");
     const etag = this.nextEtag();
@@ -153,7 +153,7 @@ export class MemoryStore implements ObjectStore {
       lastModifiedMs: Math.floor(Date.now() / 1000) * 1000,
       etag,
     });
-    return Promise.resolve({ etag, sse: "" });
+    return Promise.resolve({ etag, sse: options?.sse ?? "" });
   }
 
   copy(fromKey: string, toKey: string, options?: CopyOptions): Promise<CopyResult> {

@@ -16,6 +16,7 @@ import {
   type CreateMultipartUploadCommandInput,
   GetObjectTaggingCommand,
   type HeadObjectCommandOutput,
+  PutObjectTaggingCommand,
   type S3Client,
   type StorageClass,
   type Tag,
@@ -115,11 +116,11 @@ export async function multipartCopy(
     concurrency: number;
   },
 ): Promise<string | undefined> {
-  const tagging = await client.send(
+  const tags = (await client.send(
     new GetObjectTaggingCommand({ Bucket: request.bucket, Key: request.fromKey }),
-  );
+  )).TagSet ?? [];
   const created = await client.send(
-    new CreateMultipartUploadCommand(createMultipartInput(request, tagging.TagSet ?? [])),
+    new CreateMultipartUploadCommand(createMultipartInput(request, tags)),
   );
   const uploadId = created.UploadId!;
   try {
@@ -151,6 +152,16 @@ export async function multipartCopy(
         MultipartUpload: { Parts: parts },
       }),
     );
+    if (tags.length > 0) {
+      // Ceph RGW ignores the tags given to CreateMultipartUpload: set them on the object.
+      await client.send(
+        new PutObjectTaggingCommand({
+          Bucket: request.bucket,
+          Key: request.toKey,
+          Tagging: { TagSet: tags },
+        }),
+      );
+    }
     return quotedEtag(completed.ETag);
   } catch (error) {
     try {

@@ -34,6 +34,8 @@ export interface UploadOptions {
   storageClass?: string;
   /** Content-Type header. */
   contentType?: string;
+  /** Encryption as the state records it ("", "AES256", "aws:kms|KEY"); default: the store's. */
+  sse?: string;
   /** Told the bytes sent as parts of a large upload go out (the rest when it completes). */
   onProgress?(bytes: number): void;
   /** Stops the upload (an interrupted run): the promise rejects with an AbortError. */

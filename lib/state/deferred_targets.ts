@@ -59,8 +59,12 @@ export interface DeferredSearch {
 export function deferredEverywhere(
   options: { registry: TargetRegistry; archiveLog?: string },
 ): DeferredSearch {
-  const targets = [...options.registry.targets()];
-  const seen = new Set(targets.map(identity));
+  // One entry per state DB and target: successive snapshots synced with one --state-dir
+  // are registered under their own paths, and share that state (the latest path kept).
+  const byState = new Map<string, RegisteredTarget>();
+  for (const target of options.registry.targets()) byState.set(identity(target), target);
+  const targets = [...byState.values()];
+  const registeredPaths = new Set(options.registry.targets().map(pathIdentity));
   for (const entry of options.archiveLog ? readArchiveLog(options.archiveLog) : []) {
     const target = {
       localDir: entry.localDir,
@@ -69,8 +73,9 @@ export function deferredEverywhere(
       bucket: entry.bucket,
       prefix: entry.prefix,
     };
-    if (seen.has(identity(target))) continue;
-    seen.add(identity(target));
+    // The registry knows where the state of its targets is (maybe in a --state-dir).
+    if (registeredPaths.has(pathIdentity(target)) || byState.has(identity(target))) continue;
+    byState.set(identity(target), target);
     targets.push(target);
   }
   const groups: DeferredGroup[] = [];
@@ -96,4 +101,8 @@ export function deferredEverywhere(
 
 function identity(target: RegisteredTarget): string {
   return JSON.stringify([target.stateDb, target.endpoint, target.bucket, target.prefix]);
+}
+
+function pathIdentity(target: RegisteredTarget): string {
+  return JSON.stringify([target.localDir, target.endpoint, target.bucket, target.prefix]);
 }
