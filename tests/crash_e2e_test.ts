@@ -14,6 +14,7 @@ import { integrityCheck, openMultipartUploads, sha256, treeHashes } from "./help
 import { Fixture } from "./helpers/fixture.ts";
 import { GetObjectCommand } from "@aws-sdk/client-s3";
 import { type CliResult, MotoServer } from "./helpers/moto.ts";
+import type { S3TestServer } from "./helpers/servers.ts";
 import { sleep, spawnCli } from "./helpers/spawn_cli.ts";
 
 const MiB = 1024 * 1024;
@@ -129,11 +130,11 @@ async function change(root: string): Promise<void> {
  */
 class BucketHasher {
   readonly #known = new Map<string, { tag: string; hash: string }>();
-  constructor(private readonly moto: MotoServer, private readonly bucket: string) {}
+  constructor(private readonly server: S3TestServer, private readonly bucket: string) {}
 
   /**
    * Key → content hash. A request the killed CLI sent just before SIGKILL can still be
-   * running in moto (a delete of a moved object's source): a key listed and then gone
+   * running in the server (a delete of a moved object's source): a key listed and then gone
    * makes it list again, once the server has settled.
    */
   async hashes(): Promise<Map<string, string>> {
@@ -149,12 +150,12 @@ class BucketHasher {
 
   async #hashesOnce(): Promise<Map<string, string>> {
     const result = new Map<string, string>();
-    const listed = await this.moto.list(this.bucket);
+    const listed = await this.server.list(this.bucket);
     for (const object of listed) {
       const tag = `${object.size} ${object.etag}`;
       let known = this.#known.get(object.key);
       if (!known || known.tag !== tag) {
-        const response = await this.moto.client.send(
+        const response = await this.server.client.send(
           new GetObjectCommand({ Bucket: this.bucket, Key: object.key }),
         );
         known = { tag, hash: sha256(await response.Body!.transformToByteArray()) };

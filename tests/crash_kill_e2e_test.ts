@@ -1,12 +1,13 @@
 /**
- * Crash safety against a real S3 server (moto): a tree of 2,143 files is synced, changed
- * a lot (a swap of two folders' names, a chain of folder renames, folder and file renames,
- * renames onto deleted names, edits, new files, deletes, files above the multipart
- * threshold), and then `sync --delete --force-delete` is killed with SIGKILL at 25
- * moments and rerun each time. After every kill, no content that was in S3 before the
- * change and still exists locally may be missing from the bucket (under any key), the
- * state DB must be sound, and it must never say that a key holds the local file when it
- * holds other bytes (the next run would trust it forever). A final run must converge.
+ * Crash safety against a real S3 server (moto; the kill during a multipart copy runs on
+ * Ceph RGW too): a tree of 2,143 files is synced, changed a lot (a swap of two folders'
+ * names, a chain of folder renames, folder and file renames, renames onto deleted names,
+ * edits, new files, deletes, files above the multipart threshold), and then `sync --delete
+ * --force-delete` is killed with SIGKILL at 25 moments and rerun each time. After every
+ * kill, no content that was in S3 before the change and still exists locally may be
+ * missing from the bucket (under any key), the state DB must be sound, and it must never
+ * say that a key holds the local file when it holds other bytes (the next run would trust
+ * it forever). A final run must converge.
  */
 import assert from "node:assert/strict";
 import {
@@ -19,6 +20,7 @@ import {
 import { Fixture, requests } from "./helpers/fixture.ts";
 import { HttpProxy, operationOf, s3Error } from "./helpers/loopback_s3_proxy.ts";
 import { MotoServer, runCli } from "./helpers/moto.ts";
+import { forEachServer } from "./helpers/servers.ts";
 import { targetArgs, WatchedRun } from "./helpers/killable_cli.ts";
 
 const MiB = 1024 * 1024;
@@ -291,64 +293,67 @@ Deno.test("sync killed with SIGKILL at 25 moments of a big change never loses an
   }
 });
 
-Deno.test("a run killed during a multipart copy leaves no multipart upload open once the next run ends", async () => {
-  const moto = await MotoServer.start();
-  const f = await Fixture.create(moto);
-  const proxy = HttpProxy.start(moto.endpoint);
-  // Objects above 5 GiB are copied in parts; these options make a 12 MiB file one.
-  const args = (extra: string[] = []) =>
-    targetArgs(f, {
-      endpoint: proxy.endpoint,
-      extra: [
-        "--delete",
-        "--copy-multipart-threshold",
-        "1MiB",
-        "--copy-part-size",
-        "5MiB",
-        ...extra,
-      ],
-    });
-  try {
-    await writeFiles(f.src, { "video/holiday.mp4": bigContent(21, 12 * MiB), "a.txt": "a" });
-    const first = await runCli(args(["--json"]), { home: `${f.base}/home` });
-    assert.equal(first.code, 0, first.stderr);
-    await Deno.rename(`${f.src}/video`, `${f.src}/videos 2024`);
+forEachServer(
+  "a run killed during a multipart copy leaves no multipart upload open once the next run ends",
+  async (_t, server) => {
+    const f = await Fixture.create(server);
+    const proxy = HttpProxy.start(server.endpoint);
+    // Objects above 5 GiB are copied in parts; these options make a 12 MiB file one.
+    const args = (extra: string[] = []) =>
+      targetArgs(f, {
+        endpoint: proxy.endpoint,
+        extra: [
+          "--delete",
+          "--copy-multipart-threshold",
+          "1MiB",
+          "--copy-part-size",
+          "5MiB",
+          ...extra,
+        ],
+      });
+    try {
+      await writeFiles(f.src, { "video/holiday.mp4": bigContent(21, 12 * MiB), "a.txt": "a" });
+      const first = await runCli(args(["--json"]), { home: `${f.base}/home` });
+      assert.equal(first.code, 0, first.stderr);
+      await Deno.rename(`${f.src}/video`, `${f.src}/videos 2024`);
 
-    let release = () => {};
-    const gate = new Promise<void>((resolve) => release = resolve);
-    let partSeen = false;
-    proxy.intercept = async (request) => {
-      if (operationOf(request) !== "UploadPartCopy") return undefined;
-      partSeen = true;
-      await gate;
-      return s3Error(503, "SlowDown", "held by the test");
-    };
-    const run = WatchedRun.spawn(args(), { home: `${f.base}/home` });
-    assert.ok(await run.waitUntil(() => partSeen, { timeoutMs: 60_000 }), "a part copy started");
-    const end = await run.kill();
-    release();
-    proxy.intercept = () => undefined;
-    assert.ok(end.killed, "killed during the multipart copy");
-    assert.ok(
-      (await moto.list(f.bucket)).some((object) => object.key === `${f.prefix}video/holiday.mp4`),
-      "the source is still there",
-    );
+      let release = () => {};
+      const gate = new Promise<void>((resolve) => release = resolve);
+      let partSeen = false;
+      proxy.intercept = async (request) => {
+        if (operationOf(request) !== "UploadPartCopy") return undefined;
+        partSeen = true;
+        await gate;
+        return s3Error(503, "SlowDown", "held by the test");
+      };
+      const run = WatchedRun.spawn(args(), { home: `${f.base}/home` });
+      assert.ok(await run.waitUntil(() => partSeen, { timeoutMs: 60_000 }), "a part copy started");
+      const end = await run.kill();
+      release();
+      proxy.intercept = () => undefined;
+      assert.ok(end.killed, "killed during the multipart copy");
+      assert.ok(
+        (await server.list(f.bucket)).some((object) =>
+          object.key === `${f.prefix}video/holiday.mp4`
+        ),
+        "the source is still there",
+      );
 
-    const next = await runCli(args(["--json"]), { home: `${f.base}/home` });
-    assert.equal(next.code, 0, next.stderr);
-    assert.equal(next.json.moves, 1, JSON.stringify(next.json));
-    await f.assertMirrors();
-    assert.deepEqual(
-      await openUploads(moto, f.bucket),
-      [],
-      "the multipart copy of the killed run is still open (and billed) in S3",
-    );
-  } finally {
-    await proxy.stop();
-    await f.cleanup();
-    await moto.stop();
-  }
-});
+      const next = await runCli(args(["--json"]), { home: `${f.base}/home` });
+      assert.equal(next.code, 0, next.stderr);
+      assert.equal(next.json.moves, 1, JSON.stringify(next.json));
+      await f.assertMirrors();
+      assert.deepEqual(
+        await openUploads(server, f.bucket),
+        [],
+        "the multipart copy of the killed run is still open (and billed) in S3",
+      );
+    } finally {
+      await proxy.stop();
+      await f.cleanup();
+    }
+  },
+);
 
 Deno.test("swapping the names of two files uploaded in parts completes in one run", async () => {
   const moto = await MotoServer.start();

@@ -49,11 +49,11 @@ async function syncRenameSync(
   await writeNamed(f.src, files);
   const first = await syncOk(f);
   assert.equal(first.json.uploads, files.length, show(first));
-  await assertExactMirror(f.moto, f);
+  await assertExactMirror(f.server, f);
 
   await Deno.rename(`${f.src}/${rename.from}`, `${f.src}/${rename.to}`);
   const moved = await syncOk(f, ["--delete"]);
-  await assertExactMirror(f.moto, f);
+  await assertExactMirror(f.server, f);
   const inFolder = files.filter(([path]) => path.startsWith(rename.from + "/")).length;
   assert.equal(moved.json.moves, inFolder, show(moved));
   assert.equal(requests(moved.json, "PutObject"), 0, show(moved));
@@ -91,7 +91,7 @@ async function assertContentsKept(
   files: Array<[string, string]>,
   run: CliResult,
 ): Promise<void> {
-  const inBucket = new Set([...(await exactContents(f.moto, f.bucket)).values()].map(sha256));
+  const inBucket = new Set([...(await exactContents(f.server, f.bucket)).values()].map(sha256));
   const lost = files.filter(([, content]) =>
     !inBucket.has(sha256(new TextEncoder().encode(content)))
   ).map(([path]) => path);
@@ -139,7 +139,7 @@ class NonRootRunner {
         "--allow-all",
         "--quiet",
         new URL("../main.ts", import.meta.url).pathname,
-        ...fixtureArgs(this.f, command!, this.f.moto.endpoint, extra),
+        ...fixtureArgs(this.f, command!, this.f.server.endpoint, extra),
       ],
       env: {
         ...childEnv(),
@@ -305,7 +305,7 @@ Deno.test("hostile trees against a real S3 server", async (t) => {
         await Deno.rename(`${bottom}/${"n".repeat(200)}.txt`, `${bottom}/${"m".repeat(200)}.txt`);
         const run = await syncOk(f, ["--delete"]);
         assert.equal(run.json.moves, 1, show(run));
-        await assertExactMirror(f.moto, f);
+        await assertExactMirror(f.server, f);
       } finally {
         await f.cleanup();
       }
@@ -334,7 +334,7 @@ Deno.test("hostile trees against a real S3 server", async (t) => {
           await Deno.symlink(`${outside}/secret.txt`, `${f.src}/outside-file.txt`);
           const first = await syncOk(f);
           assert.equal(first.json.uploads, 3, show(first));
-          await assertExactMirror(f.moto, f);
+          await assertExactMirror(f.server, f);
           await assertStable(f);
 
           // A folder holding links is renamed; a file is replaced by a link to its new name.
@@ -344,7 +344,7 @@ Deno.test("hostile trees against a real S3 server", async (t) => {
           const run = await syncOk(f, ["--delete"]);
           assert.equal(run.json.moves, 3, show(run));
           assert.equal(requests(run.json, "PutObject"), 0, show(run));
-          await assertExactMirror(f.moto, f);
+          await assertExactMirror(f.server, f);
           const keys = (await moto.list(f.bucket)).map((object) => object.key);
           assert.ok(!keys.some((key) => /link|loop|dangling|outside|self|parent/.test(key)));
           await assertStable(f);
@@ -380,13 +380,13 @@ Deno.test("hostile trees against a real S3 server", async (t) => {
         const first = await guarded([]);
         assert.equal(first.code, 0, show(first));
         assert.equal(first.json.uploads, 2);
-        await assertExactMirror(f.moto, f);
+        await assertExactMirror(f.server, f);
 
         await Deno.rename(`${f.src}/dir`, `${f.src}/moved`);
         const second = await guarded(["--delete"]);
         assert.equal(second.code, 0, show(second));
         assert.equal(second.json.moves, 1, show(second));
-        await assertExactMirror(f.moto, f);
+        await assertExactMirror(f.server, f);
         const keys = (await moto.list(f.bucket)).map((object) => object.key);
         assert.ok(!keys.some((key) => key.includes("pipe") || key.includes("socket")));
       } finally {
@@ -406,7 +406,7 @@ Deno.test("hostile trees against a real S3 server", async (t) => {
           await writeNamed(f.src, files);
           const first = await syncOk(f);
           assert.equal(first.json.uploads, 14);
-          await assertExactMirror(f.moto, f);
+          await assertExactMirror(f.server, f);
 
           // Rename, swap two empties, replace an empty by a non-empty file and truncate one.
           await Deno.rename(`${f.src}/empty/e0`, `${f.src}/empty/e0-renamed`);
@@ -419,13 +419,13 @@ Deno.test("hostile trees against a real S3 server", async (t) => {
           await Deno.truncate(`${f.src}/to-empty.txt`, 0);
           await Deno.rename(`${f.src}/full.txt`, `${f.src}/empty/full.txt`);
           await syncOk(f, ["--delete"]);
-          await assertExactMirror(f.moto, f);
+          await assertExactMirror(f.server, f);
           await assertStable(f);
 
           await Deno.rename(`${f.src}/empty`, `${f.src}/void`);
           const run = await syncOk(f, ["--delete"]);
           assert.equal(run.json.moves, 12, show(run));
-          await assertExactMirror(f.moto, f);
+          await assertExactMirror(f.server, f);
         } finally {
           await f.cleanup();
         }
@@ -442,7 +442,7 @@ Deno.test("hostile trees against a real S3 server", async (t) => {
           ["photos", "a file that becomes a folder holding itself"],
         ]);
         await syncOk(f);
-        await assertExactMirror(f.moto, f);
+        await assertExactMirror(f.server, f);
         await Deno.rename(`${f.src}/thing`, `${f.src}/swap`);
         await Deno.rename(`${f.src}/stuff`, `${f.src}/thing`);
         await Deno.rename(`${f.src}/swap`, `${f.src}/stuff`);
@@ -452,7 +452,7 @@ Deno.test("hostile trees against a real S3 server", async (t) => {
         const run = await syncOk(f, ["--delete"]);
         assert.equal(run.json.moves, 4, show(run));
         assert.equal(requests(run.json, "PutObject"), 0, show(run));
-        await assertExactMirror(f.moto, f);
+        await assertExactMirror(f.server, f);
         await assertStable(f);
 
         // And back again.
@@ -464,7 +464,7 @@ Deno.test("hostile trees against a real S3 server", async (t) => {
         await Deno.rename(`${f.src}/photos.tmp`, `${f.src}/photos`);
         const back = await syncOk(f, ["--delete"]);
         assert.equal(back.json.moves, 4, show(back));
-        await assertExactMirror(f.moto, f);
+        await assertExactMirror(f.server, f);
       } finally {
         await f.cleanup();
       }
@@ -605,7 +605,7 @@ Deno.test("hostile trees against a real S3 server", async (t) => {
           assert.equal(result.signal, null);
           const rerun = await f.run("sync", ["--delete"]);
           assert.equal(rerun.code, 0, show(rerun));
-          await assertExactMirror(f.moto, f);
+          await assertExactMirror(f.server, f);
           await assertStable(f);
 
           // The run itself: it ends normally with a summary and an exit code that says

@@ -40,7 +40,7 @@ async function mkfifo(path: string): Promise<void> {
 
 async function sync(f: Fixture, extra: string[] = []): Promise<CliResult> {
   return await runCli(
-    ["sync", f.src, f.url, "--endpoint-url", f.moto.endpoint, "--log-dir", `${f.base}/logs`]
+    ["sync", f.src, f.url, "--endpoint-url", f.server.endpoint, "--log-dir", `${f.base}/logs`]
       .concat(["--json", ...extra]),
     { home: `${f.base}/home` },
   );
@@ -54,7 +54,7 @@ async function syncExpecting(f: Fixture, code: number, extra: string[] = []) {
 
 async function assertMirrorsExactly(f: Fixture): Promise<void> {
   assert.deepEqual(
-    await mirrorDifferences(f.moto, { bucket: f.bucket, prefix: f.prefix, root: f.src }),
+    await mirrorDifferences(f.server, { bucket: f.bucket, prefix: f.prefix, root: f.src }),
     [],
     "the bucket does not mirror the local tree",
   );
@@ -95,7 +95,7 @@ async function changeDuringUpload(
   f: Fixture,
   change: (heldKey: string) => Promise<void>,
 ): Promise<WatchedEnd> {
-  const proxy = HttpProxy.start(f.moto.endpoint);
+  const proxy = HttpProxy.start(f.server.endpoint);
   try {
     let release = () => {};
     const gate = new Promise<void>((resolve) => release = resolve);

@@ -41,7 +41,7 @@ function files(count: number, folder: string, size = 1024): Record<string, strin
 
 /** Every content of the local tree is in the bucket under some key. */
 async function assertNothingLost(f: Fixture, context: string): Promise<void> {
-  const remote = await bucketHashes(f.moto, f.bucket);
+  const remote = await bucketHashes(f.server, f.bucket);
   const missing = [...treeHashes(f.src)].filter(([hash]) => !remote.has(hash))
     .map(([, paths]) => paths[0]);
   assert.deepEqual(missing, [], `contents no longer in S3 after ${context}`);

@@ -13,7 +13,7 @@ import {
 } from "@aws-sdk/client-s3";
 import { createHash } from "node:crypto";
 import { DatabaseSync } from "node:sqlite";
-import type { MotoServer } from "./moto.ts";
+import type { S3TestServer } from "./s3_server.ts";
 
 /** MD5 of bytes, hex: what S3 puts in the ETag of an object written in one part. */
 export function md5Hex(bytes: Uint8Array): string {
@@ -37,14 +37,14 @@ function decodeListedKey(encoded: string): string {
 
 /** Lists every object of a bucket (under `prefix`) with the exact keys. */
 export async function listExact(
-  moto: MotoServer,
+  server: S3TestServer,
   bucket: string,
   prefix = "",
 ): Promise<ListedObject[]> {
   const objects: ListedObject[] = [];
   let token: string | undefined;
   do {
-    const page = await moto.client.send(
+    const page = await server.client.send(
       new ListObjectsV2Command({
         Bucket: bucket,
         Prefix: prefix || undefined,
@@ -66,11 +66,11 @@ export async function listExact(
 
 /** Reads one object's bytes. */
 export async function getObject(
-  moto: MotoServer,
+  server: S3TestServer,
   bucket: string,
   key: string,
 ): Promise<Uint8Array> {
-  const response = await moto.client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+  const response = await server.client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
   return await response.Body!.transformToByteArray();
 }
 
@@ -81,11 +81,11 @@ export async function getObject(
 export class BucketContents {
   readonly #byEtag = new Map<string, string>();
 
-  constructor(private readonly moto: MotoServer, private readonly bucket: string) {}
+  constructor(private readonly server: S3TestServer, private readonly bucket: string) {}
 
   /**
    * Key → MD5 hex of the content, for the whole bucket. A request a killed CLI sent
-   * just before dying may still run in moto and delete a listed key: then list again.
+   * just before dying may still run in the server and delete a listed key: then list again.
    */
   async md5ByKey(): Promise<Map<string, string>> {
     for (let attempt = 1;; attempt++) {
@@ -100,7 +100,7 @@ export class BucketContents {
 
   async #md5ByKeyOnce(): Promise<Map<string, string>> {
     const result = new Map<string, string>();
-    for (const object of await listExact(this.moto, this.bucket)) {
+    for (const object of await listExact(this.server, this.bucket)) {
       const plain = /^"([0-9a-f]{32})"$/.exec(object.etag);
       if (plain) {
         result.set(object.key, plain[1]!);
@@ -108,7 +108,7 @@ export class BucketContents {
       }
       let hash = this.#byEtag.get(object.etag);
       if (hash === undefined) {
-        hash = md5Hex(await getObject(this.moto, this.bucket, object.key));
+        hash = md5Hex(await getObject(this.server, this.bucket, object.key));
         this.#byEtag.set(object.etag, hash);
       }
       result.set(object.key, hash);
@@ -231,8 +231,8 @@ export function untrustworthyRows(
 }
 
 /** Multipart uploads left open in a bucket, as "key (upload id)". */
-export async function openUploads(moto: MotoServer, bucket: string): Promise<string[]> {
-  const response = await moto.client.send(new ListMultipartUploadsCommand({ Bucket: bucket }));
+export async function openUploads(server: S3TestServer, bucket: string): Promise<string[]> {
+  const response = await server.client.send(new ListMultipartUploadsCommand({ Bucket: bucket }));
   return (response.Uploads ?? []).map((upload) => `${upload.Key} (${upload.UploadId})`);
 }
 
@@ -241,7 +241,7 @@ export async function openUploads(moto: MotoServer, bucket: string): Promise<str
  * keys (NFC) and the same bytes. Returns the differences (empty when it mirrors).
  */
 export async function mirrorDifferences(
-  moto: MotoServer,
+  server: S3TestServer,
   context: { bucket: string; prefix: string; root: string },
 ): Promise<string[]> {
   const expected = new Map<string, Uint8Array>();
@@ -259,7 +259,7 @@ export async function mirrorDifferences(
   };
   walk("");
   const problems: string[] = [];
-  const listed = await listExact(moto, context.bucket);
+  const listed = await listExact(server, context.bucket);
   const seen = new Set<string>();
   for (const object of listed) {
     seen.add(object.key);
@@ -268,7 +268,7 @@ export async function mirrorDifferences(
       problems.push(`extra key ${JSON.stringify(object.key)}`);
       continue;
     }
-    const remote = await getObject(moto, context.bucket, object.key);
+    const remote = await getObject(server, context.bucket, object.key);
     if (md5Hex(remote) !== md5Hex(local)) {
       problems.push(`other content at ${JSON.stringify(object.key)}`);
     }

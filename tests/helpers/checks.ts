@@ -12,7 +12,8 @@ import {
 } from "@aws-sdk/client-s3";
 import { createHash } from "node:crypto";
 import { DatabaseSync } from "node:sqlite";
-import { type MotoServer, readTree } from "./moto.ts";
+import { readTree } from "./moto.ts";
+import type { S3TestServer } from "./s3_server.ts";
 
 /** `PRAGMA integrity_check` of the state DB in `dir` (read-only): "ok" when sound. */
 export function integrityCheck(dir: string): string {
@@ -27,10 +28,10 @@ export function integrityCheck(dir: string): string {
 
 /** Multipart uploads left open in a bucket: key and upload id. */
 export async function openMultipartUploads(
-  moto: MotoServer,
+  server: S3TestServer,
   bucket: string,
 ): Promise<Array<{ key: string; uploadId: string }>> {
-  const response = await moto.client.send(new ListMultipartUploadsCommand({ Bucket: bucket }));
+  const response = await server.client.send(new ListMultipartUploadsCommand({ Bucket: bucket }));
   return (response.Uploads ?? []).map((upload) => ({
     key: upload.Key ?? "",
     uploadId: upload.UploadId ?? "",
@@ -44,11 +45,11 @@ export function sha256(bytes: Uint8Array): string {
 
 /** Content hash → the keys that hold it, for a whole bucket. */
 export async function bucketHashes(
-  moto: MotoServer,
+  server: S3TestServer,
   bucket: string,
 ): Promise<Map<string, string[]>> {
   const result = new Map<string, string[]>();
-  for (const [key, bytes] of await moto.contents(bucket)) {
+  for (const [key, bytes] of await server.contents(bucket)) {
     const hash = sha256(bytes);
     const keys = result.get(hash);
     if (keys) keys.push(key);
@@ -74,11 +75,11 @@ export function treeHashes(root: string): Map<string, string[]> {
  * return or other characters that XML cannot carry come back exactly (an XML parser
  * turns "\r" into "\n"). Decoded as the AWS CLI does (`unquote_plus`).
  */
-export async function exactKeys(moto: MotoServer, bucket: string): Promise<string[]> {
+export async function exactKeys(server: S3TestServer, bucket: string): Promise<string[]> {
   const keys: string[] = [];
   let token: string | undefined;
   do {
-    const page = await moto.client.send(
+    const page = await server.client.send(
       new ListObjectsV2Command({ Bucket: bucket, ContinuationToken: token, EncodingType: "url" }),
     );
     for (const object of page.Contents ?? []) {
@@ -91,12 +92,12 @@ export async function exactKeys(moto: MotoServer, bucket: string): Promise<strin
 
 /** Every object of a bucket, key (exact, see {@linkcode exactKeys}) → bytes. */
 export async function exactContents(
-  moto: MotoServer,
+  server: S3TestServer,
   bucket: string,
 ): Promise<Map<string, Uint8Array>> {
   const result = new Map<string, Uint8Array>();
-  for (const key of await exactKeys(moto, bucket)) {
-    const response = await moto.client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+  for (const key of await exactKeys(server, bucket)) {
+    const response = await server.client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
     result.set(key, await response.Body!.transformToByteArray());
   }
   return result;
@@ -107,11 +108,11 @@ export async function exactContents(
  * with keys read exactly (unlike a plain listing, see {@linkcode exactKeys}).
  */
 export async function assertExactMirror(
-  moto: MotoServer,
+  server: S3TestServer,
   target: { bucket: string; prefix: string; src: string },
 ): Promise<void> {
   const actual = new Map<string, string>();
-  for (const [key, bytes] of await exactContents(moto, target.bucket)) {
+  for (const [key, bytes] of await exactContents(server, target.bucket)) {
     actual.set(JSON.stringify(key), sha256(bytes));
   }
   const expected = new Map<string, string>();

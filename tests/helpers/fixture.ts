@@ -1,29 +1,31 @@
 /**
  * A test fixture: a temp folder with a local tree, a home, a log dir and a bucket on a
- * shared moto server, plus shortcuts to run the CLI against them.
+ * shared S3 test server (moto or Ceph RGW, see tests/helpers/servers.ts), plus shortcuts to
+ * run the CLI against them.
  *
  * @module
  */
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
-import { type CliResult, type MotoServer, readTree, runCli, writeTree } from "./moto.ts";
+import { type CliResult, readTree, runCli, writeTree } from "./moto.ts";
+import type { S3TestServer } from "./s3_server.ts";
 
 /** One scenario's folders and bucket. */
 export class Fixture {
   private constructor(
-    readonly moto: MotoServer,
+    readonly server: S3TestServer,
     readonly base: string,
     readonly bucket: string,
     readonly prefix: string,
   ) {}
 
   /** Makes a temp folder with `src/`, `home/` and `logs/`, and a new bucket. */
-  static async create(moto: MotoServer, options: { prefix?: string } = {}): Promise<Fixture> {
+  static async create(server: S3TestServer, options: { prefix?: string } = {}): Promise<Fixture> {
     const base = await Deno.makeTempDir({ prefix: "s3ss-e2e-" });
     await Deno.mkdir(`${base}/src`);
     await Deno.mkdir(`${base}/home`);
-    const bucket = await moto.bucket();
-    return new Fixture(moto, base, bucket, options.prefix ?? "backup/");
+    const bucket = await server.bucket();
+    return new Fixture(server, base, bucket, options.prefix ?? "backup/");
   }
 
   /** The local tree's root. */
@@ -49,7 +51,7 @@ export class Fixture {
         this.src,
         this.url,
         "--endpoint-url",
-        this.moto.endpoint,
+        this.server.endpoint,
         "--log-dir",
         `${this.base}/logs`,
         "--json",
@@ -72,7 +74,7 @@ export class Fixture {
 
   /** Asserts that the bucket under the prefix holds exactly the local tree, byte for byte. */
   async assertMirrors(): Promise<void> {
-    const remote = await this.moto.contents(this.bucket);
+    const remote = await this.server.contents(this.bucket);
     const expected = new Map<string, string>();
     for (const [path, bytes] of readTree(this.src)) {
       expected.set(this.prefix + path, new TextDecoder().decode(bytes));
@@ -92,7 +94,7 @@ export class Fixture {
    */
   async assertMirrorsByEtag(): Promise<void> {
     const actual = new Map(
-      (await this.moto.list(this.bucket)).map((object) => [object.key, object.etag]),
+      (await this.server.list(this.bucket)).map((object) => [object.key, object.etag]),
     );
     const expected = new Map<string, string>();
     for (const [path, bytes] of readTree(this.src)) {

@@ -1,11 +1,12 @@
 /**
- * Loopback proxies between the CLI and moto, to make S3 misbehave on purpose:
+ * Loopback proxies between the CLI and the S3 test server, to make S3 misbehave on purpose:
  * {@linkcode HttpProxy} sees every request and may answer, hold or forward it;
  * {@linkcode TcpProxy} forwards bytes and can cut every connection and refuse new ones
  * (S3 gone), then listen again on the same port (S3 back).
  *
  * @module
  */
+import http from "node:http";
 
 /** What {@linkcode HttpProxy} knows about a request when it decides. */
 export interface ProxiedRequest {
@@ -41,6 +42,76 @@ export function operationOf(request: ProxiedRequest): string {
     return "ListObjects";
   }
   return `${method}`;
+}
+
+/** Hop-by-hop headers, not passed on in either direction. */
+const HOP_BY_HOP = ["connection", "keep-alive", "transfer-encoding", "expect", "upgrade"];
+
+/**
+ * Sends `request` on to `upstream` (an http://host:port URL) with every end-to-end header
+ * as received, the Host header included (fetch would replace it with the upstream's, and a
+ * server that checks SigV4 signatures, as Ceph RGW does, would refuse the request), and
+ * returns the upstream's answer as is. The body is buffered; each request gets its own
+ * connection, closed after the answer.
+ */
+export async function forward(upstream: string, request: Request): Promise<Response> {
+  const url = new URL(request.url);
+  const target = new URL(upstream);
+  const headers: Record<string, string> = {};
+  request.headers.forEach((value, name) => {
+    if (!HOP_BY_HOP.includes(name)) headers[name] = value;
+  });
+  const body = request.body ? new Uint8Array(await request.arrayBuffer()) : undefined;
+  if (body !== undefined) headers["content-length"] = String(body.length);
+  const answer = await new Promise<
+    { status: number; headers: Headers; body: Uint8Array<ArrayBuffer> }
+  >(
+    (resolve, reject) => {
+      const outgoing = http.request({
+        host: target.hostname,
+        port: Number(target.port || 80),
+        method: request.method,
+        path: `${url.pathname}${url.search}`,
+        headers,
+        agent: false,
+      }, (incoming) => {
+        const chunks: Uint8Array[] = [];
+        incoming.on("data", (chunk: Uint8Array) => chunks.push(chunk));
+        incoming.on("error", reject);
+        incoming.on("end", () => {
+          const responseHeaders = new Headers();
+          for (const [name, value] of Object.entries(incoming.headers)) {
+            if (value === undefined || HOP_BY_HOP.includes(name)) continue;
+            for (const one of Array.isArray(value) ? value : [value]) {
+              responseHeaders.append(name, one);
+            }
+          }
+          resolve({
+            status: incoming.statusCode ?? 502,
+            headers: responseHeaders,
+            body: concat(chunks),
+          });
+        });
+      });
+      outgoing.on("error", reject);
+      outgoing.end(body);
+    },
+  );
+  const empty = request.method === "HEAD" || answer.status === 204 || answer.status === 304;
+  return new Response(empty ? null : answer.body, {
+    status: answer.status,
+    headers: answer.headers,
+  });
+}
+
+function concat(chunks: Uint8Array[]): Uint8Array<ArrayBuffer> {
+  const bytes = new Uint8Array(chunks.reduce((total, chunk) => total + chunk.length, 0));
+  let offset = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, offset);
+    offset += chunk.length;
+  }
+  return bytes;
 }
 
 /** An S3 error answer. */
@@ -96,16 +167,7 @@ export class HttpProxy {
       await request.body?.cancel();
       return answer;
     }
-    const headers = new Headers(request.headers);
-    headers.delete("expect");
-    headers.delete("host");
-    const body = request.body ? new Uint8Array(await request.arrayBuffer()) : undefined;
-    const response = await fetch(`${this.upstream}${url.pathname}${url.search}`, {
-      method: request.method,
-      headers,
-      body,
-    });
-    return new Response(response.body, { status: response.status, headers: response.headers });
+    return await forward(this.upstream, request);
   }
 
   /** Stops the proxy. */

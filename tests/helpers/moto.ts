@@ -1,23 +1,17 @@
 /**
- * A real S3 server for end-to-end tests: moto started on a free loopback port, and
+ * A real S3 server for end-to-end tests: moto started on a free loopback port (one
+ * {@linkcode S3TestServer}; tests/helpers/servers.ts runs suites on moto and Ceph RGW), and
  * helpers to drive the CLI as a subprocess against it.
  *
  * @module
  */
-import {
-  CreateBucketCommand,
-  GetObjectCommand,
-  GetObjectTaggingCommand,
-  HeadObjectCommand,
-  ListObjectsV2Command,
-  PutObjectCommand,
-  S3Client,
-  type StorageClass,
-} from "@aws-sdk/client-s3";
+import { S3ClientServer } from "./s3_server.ts";
+
+export type { S3TestServer } from "./s3_server.ts";
 
 const MAIN = new URL("../../main.ts", import.meta.url).pathname;
 
-/** Credentials moto accepts; never real ones. */
+/** Credentials moto and the test RGW accept; never real ones. */
 export const TEST_ENV: Record<string, string> = {
   AWS_ACCESS_KEY_ID: "testing",
   AWS_SECRET_ACCESS_KEY: "testing",
@@ -33,22 +27,15 @@ function freePort(): number {
 }
 
 /** A running moto S3 server. Stop it with {@linkcode MotoServer.stop}. */
-export class MotoServer {
-  readonly client: S3Client;
-  #buckets = 0;
+export class MotoServer extends S3ClientServer {
+  readonly kind = "moto" as const;
+  readonly name = "moto";
 
   private constructor(
     private readonly process: Deno.ChildProcess,
-    readonly endpoint: string,
+    endpoint: string,
   ) {
-    this.client = new S3Client({
-      endpoint,
-      region: "us-east-1",
-      forcePathStyle: true,
-      credentials: { accessKeyId: "testing", secretAccessKey: "testing" },
-      requestChecksumCalculation: "WHEN_REQUIRED",
-      responseChecksumValidation: "WHEN_REQUIRED",
-    });
+    super(endpoint);
   }
 
   /** Starts `python3 -m moto.server` on a free loopback port and waits until it answers. */
@@ -81,93 +68,6 @@ export class MotoServer {
       await process.status;
     }
     throw new Error("moto did not start: is `python3 -m moto.server` available?");
-  }
-
-  /** Creates a bucket with a unique name and returns it. */
-  async bucket(label = "test"): Promise<string> {
-    const name = `${label}-${++this.#buckets}-${crypto.randomUUID().slice(0, 8)}`;
-    await this.client.send(new CreateBucketCommand({ Bucket: name }));
-    return name;
-  }
-
-  /** All objects of a bucket: key → bytes. */
-  async contents(bucket: string): Promise<Map<string, Uint8Array>> {
-    const result = new Map<string, Uint8Array>();
-    for (const object of await this.list(bucket)) {
-      const response = await this.client.send(
-        new GetObjectCommand({ Bucket: bucket, Key: object.key }),
-      );
-      result.set(object.key, await response.Body!.transformToByteArray());
-    }
-    return result;
-  }
-
-  /** Lists a bucket: key, size, storage class, last modified. */
-  async list(
-    bucket: string,
-    prefix = "",
-  ): Promise<Array<{ key: string; size: number; storageClass?: string; etag?: string }>> {
-    const objects = [];
-    let token: string | undefined;
-    do {
-      const page = await this.client.send(
-        new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }),
-      );
-      for (const object of page.Contents ?? []) {
-        objects.push({
-          key: object.Key!,
-          size: object.Size ?? 0,
-          storageClass: object.StorageClass,
-          etag: object.ETag,
-        });
-      }
-      token = page.IsTruncated ? page.NextContinuationToken : undefined;
-    } while (token);
-    return objects;
-  }
-
-  /** Puts an object directly (as another tool would). */
-  async put(
-    bucket: string,
-    key: string,
-    body: string | Uint8Array,
-    options: {
-      storageClass?: string;
-      contentType?: string;
-      metadata?: Record<string, string>;
-      tagging?: string;
-      contentDisposition?: string;
-      cacheControl?: string;
-      contentEncoding?: string;
-    } = {},
-  ): Promise<void> {
-    await this.client.send(
-      new PutObjectCommand({
-        Bucket: bucket,
-        Key: key,
-        Body: body,
-        StorageClass: options.storageClass as StorageClass | undefined,
-        ContentType: options.contentType,
-        Metadata: options.metadata,
-        Tagging: options.tagging,
-        ContentDisposition: options.contentDisposition,
-        CacheControl: options.cacheControl,
-        ContentEncoding: options.contentEncoding,
-      }),
-    );
-  }
-
-  /** HeadObject of a key. */
-  head(bucket: string, key: string) {
-    return this.client.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
-  }
-
-  /** Tags of an object as a plain record. */
-  async tags(bucket: string, key: string): Promise<Record<string, string>> {
-    const response = await this.client.send(
-      new GetObjectTaggingCommand({ Bucket: bucket, Key: key }),
-    );
-    return Object.fromEntries((response.TagSet ?? []).map((tag) => [tag.Key!, tag.Value!]));
   }
 
   /** Stops the server. */

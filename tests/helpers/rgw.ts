@@ -91,7 +91,12 @@ function which(name: string): string | undefined {
 
 /** True when the ceph binaries needed are installed (ceph-mon, ceph-osd, radosgw, radosgw-admin, ceph). */
 export function rgwAvailable(): boolean {
-  return BINARIES.every((name) => which(name) !== undefined);
+  return missingRgwBinaries().length === 0;
+}
+
+/** The ceph binaries that {@linkcode startRgw} needs and that are not on PATH. */
+export function missingRgwBinaries(): string[] {
+  return BINARIES.filter((name) => which(name) === undefined);
 }
 
 function freePort(): number {
