@@ -102,8 +102,7 @@ async function uploadOne(
     return;
   }
   const key = prefix + action.key;
-  const multipart = store.multipartThreshold !== undefined &&
-    action.file.size >= store.multipartThreshold;
+  const multipart = store.uploadsInParts?.(action.file.size) ?? false;
   if (multipart) recorder.multipart?.(key, "started");
   let sent: { etag?: string; sse?: string };
   let reported = 0;

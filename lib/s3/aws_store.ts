@@ -129,8 +129,13 @@ export class S3Store implements ObjectStore {
     }
   }
 
-  get multipartThreshold(): number {
-    return this.#multipartThreshold;
+  /**
+   * Files from the multipart threshold up, in parts of at least the part size: a file
+   * no larger than one part goes in one PutObject whatever the threshold (as the SDK's
+   * Upload would send it).
+   */
+  uploadsInParts(size: number): boolean {
+    return size >= this.#multipartThreshold && size > partSizeFor(size, this.#partSize);
   }
 
   async abortMultipartUploads(key: string): Promise<number> {
@@ -223,7 +228,7 @@ export class S3Store implements ObjectStore {
       ...encryptionFields(options.sse ?? this.#sseString),
     };
     const sse = options.sse ?? this.#sseString;
-    if (file.size < this.#multipartThreshold) {
+    if (!this.uploadsInParts(file.size)) {
       const body = await Deno.readFile(file.path);
       const result = await this.client.send(new PutObjectCommand({ ...common, Body: body }), {
         abortSignal: options.signal,

@@ -148,16 +148,23 @@ export class MemoryStore implements ObjectStore {
   ): Promise<UploadResult> {
     this.#count("PutObject");
     const etag = this.nextEtag();
+    const storageClass = options?.storageClass === "STANDARD" ? undefined : options?.storageClass;
     this.put(key, {
       size: file.size,
       lastModifiedMs: Math.floor(Date.now() / 1000) * 1000,
       etag,
+      ...(storageClass === undefined ? {} : { storageClass }),
     });
     return Promise.resolve({ etag, sse: options?.sse ?? "" });
   }
 
   copy(fromKey: string, toKey: string, options?: CopyOptions): Promise<CopyResult> {
-    if (options?.checkSource) this.#count("HeadObject");
+    // The source's headers are read where the S3 store reads them: when the copy needs
+    // what the caller does not know (its class, encryption, ETag or size), or is asked to.
+    if (
+      options?.checkSource || options?.storageClass === undefined ||
+      options.sse === undefined || options.ifMatch === undefined || options.size === undefined
+    ) this.#count("HeadObject");
     this.#count("CopyObject");
     const source = this.objects.get(fromKey);
     // Errors named as the AWS SDK names S3's answers.
@@ -168,7 +175,9 @@ export class MemoryStore implements ObjectStore {
     if (this.#archived(source)) {
       return Promise.reject(s3Error("InvalidObjectState", `${fromKey} is archived`));
     }
-    const storageClass = options?.storageClass === "STANDARD" ? undefined : options?.storageClass;
+    // Not given: the source's, as read from its headers.
+    const given = options?.storageClass ?? source.storageClass ?? "STANDARD";
+    const storageClass = given === "STANDARD" ? undefined : given;
     this.put(toKey, {
       size: source.size,
       etag: source.etag,
@@ -178,7 +187,7 @@ export class MemoryStore implements ObjectStore {
     // A copy in one request keeps the source's ETag, as in S3.
     return Promise.resolve({
       etag: source.etag,
-      storageClass: options?.storageClass ?? "STANDARD",
+      storageClass: given,
       sse: options?.sse ?? "",
     });
   }
@@ -194,7 +203,13 @@ export class MemoryStore implements ObjectStore {
   head(key: string): Promise<ObjectHead | undefined> {
     this.#count("HeadObject");
     const object = this.objects.get(key);
-    return Promise.resolve(object && { size: object.size, etag: object.etag });
+    return Promise.resolve(
+      object && {
+        size: object.size,
+        etag: object.etag,
+        ...(object.storageClass === undefined ? {} : { storageClass: object.storageClass }),
+      },
+    );
   }
 
   abortMultipartUploads(): Promise<number> {

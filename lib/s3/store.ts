@@ -159,8 +159,12 @@ export interface ObjectStore {
    * Throws what the GET throws otherwise (the key does not exist, access denied…).
    */
   readable(key: string): Promise<boolean>;
-  /** Files at least this large are uploaded in parts (undefined: never). */
-  readonly multipartThreshold?: number;
+  /**
+   * Whether {@linkcode ObjectStore.upload} sends a file of `size` bytes as a multipart
+   * upload (which a killed run can leave behind, to abort later) rather than one PutObject.
+   * Absent: never.
+   */
+  uploadsInParts?(size: number): boolean;
   /** Aborts every incomplete multipart upload to exactly this key; returns how many. */
   abortMultipartUploads(key: string): Promise<number>;
   /** Requests made so far: S3 operation name → count. */

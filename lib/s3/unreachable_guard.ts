@@ -69,7 +69,7 @@ export function guardUnreachable(
     head: (key) => guard(() => store.head(key)),
     restore: (key, restoreOptions) => guard(() => store.restore(key, restoreOptions)),
     readable: (key) => guard(() => store.readable(key)),
-    multipartThreshold: store.multipartThreshold,
+    uploadsInParts: (size) => store.uploadsInParts?.(size) ?? false,
     abortMultipartUploads: (key) => guard(() => store.abortMultipartUploads(key)),
     requestCounts: () => store.requestCounts(),
   };
