@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs Ceph's RADOS Gateway and the daemons behind it (Debian's radosgw, ceph-mon, ceph-osd,
 # ceph-common) for the end-to-end tests that run against RGW (tests/helpers/rgw.ts).
-# Idempotent: does nothing when the binaries are already there. Needs root (as CI is).
+# Idempotent: does nothing when the binaries are already there. Needs root (as CI is) or sudo.
 # Only installs: it starts no service (tests/helpers/rgw.ts runs the daemons itself).
 set -euo pipefail
 
@@ -18,19 +18,25 @@ if [ "${#missing[@]}" -eq 0 ]; then
 fi
 echo "install_rgw: missing ${missing[*]}: installing ${packages[*]}"
 
+# apt-get needs root: as root (CI) directly, otherwise through sudo when there is one.
+as_root=()
 if [ "$(id -u)" -ne 0 ]; then
-  echo "install_rgw: must run as root (apt-get install)" >&2
-  exit 1
+  if command -v sudo >/dev/null 2>&1; then
+    as_root=(sudo --preserve-env=DEBIAN_FRONTEND)
+  else
+    echo "install_rgw: must run as root, or with sudo on PATH (apt-get install)" >&2
+    exit 1
+  fi
 fi
 
 export DEBIAN_FRONTEND=noninteractive
 apt_install() {
-  apt-get install -y -q -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold \
+  "${as_root[@]}" apt-get install -y -q -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold \
     "${packages[@]}"
 }
 if ! apt_install; then
   echo "install_rgw: install failed; running apt-get update and trying again"
-  apt-get update -q
+  "${as_root[@]}" apt-get update -q
   apt_install
 fi
 
