@@ -1,8 +1,9 @@
 /**
  * Link bench: the standard change set (bench/change_set.ts) on 2,000 files of 10–20 KB,
  * synced through a "home NAS link" (bench/net_proxy.ts: 30 ms per request, uploads capped
- * at 5 MB/s) to moto, by our CLI (`sync --delete`, prefix `ours/`) and by
- * `aws s3 sync --delete` (prefix `aws/`), each on its own identical copy of the tree.
+ * at 5 MB/s) to moto (or Ceph RGW with `--server=rgw`), by our CLI (`sync --delete`, prefix
+ * `ours/`) and by `aws s3 sync --delete` (prefix `aws/`), each on its own identical copy of
+ * the tree.
  * Both copies are first synced unmeasured, through the proxy with no limits (our state DB
  * keys its targets by endpoint, so the measured run must use the same endpoint).
  *
@@ -11,12 +12,17 @@
  * and the ratios our requests / minimum, our bytes / new-content bytes, our wall / aws wall.
  * Then checks that each prefix mirrors its tree (keys and sizes).
  *
- * Usage: `deno run --allow-all bench/netlink_bench.ts [--latency-ms=30] [--up-mbps=5]`
- * (`--up-mbps` in MB/s, decimal)
+ * moto handles about one request at a time (~6 ms each on this machine), so behind it both
+ * tools' wall times follow their request counts rather than the link; RGW serves requests
+ * in parallel, so behind it the link bounds them, as on S3.
+ *
+ * Usage: `deno run --allow-all bench/netlink_bench.ts [--latency-ms=30] [--up-mbps=5]
+ * [--server=moto|rgw]`; `S3SS_BENCH_ARGS="--move-concurrency 16"` adds options to our
+ * measured run. `--up-mbps` is in MB/s, decimal.
  *
  * @module
  */
-import { ListObjectsV2Command } from "@aws-sdk/client-s3";
+import { CreateBucketCommand, ListObjectsV2Command, S3Client } from "@aws-sdk/client-s3";
 import { benchEnv, cliCommand, MAIN_TS } from "./bench_env.ts";
 import { applyChangeSet, standardChangeSet, writeInitialTree } from "./change_set.ts";
 import { Cleanup, removeDir } from "./cleanup.ts";
@@ -24,6 +30,9 @@ import { cliSummary, tail } from "./cli_summary.ts";
 import { mb, mib, ratio, requestsText, seconds, table, totalRequests } from "./format.ts";
 import { measure, type Measurement, stopMeasured } from "./measure.ts";
 import { type MotoServer, startMoto } from "./moto_server.ts";
+// RGW's start-up (a throw-away single-node Ceph cluster) is the tests' own helper: 600 lines
+// not worth a second copy.
+import { startRgw } from "../tests/helpers/rgw.ts";
 import { type NetProxy, type NetProxyStats, startNetProxy } from "./net_proxy.ts";
 
 const BUCKET = "netlink-bench";
@@ -35,12 +44,46 @@ function option(name: string, fallback: number): number {
 
 const LATENCY_MS = option("latency-ms", 30);
 const UP_BYTES_PER_SECOND = option("up-mbps", 5) * 1e6;
+/** Extra options of our measured run (e.g. `S3SS_BENCH_ARGS="--move-concurrency 16"`). */
+const EXTRA_ARGS = (Deno.env.get("S3SS_BENCH_ARGS") ?? "").split(" ").filter(Boolean);
 const say = (line = "") => console.log(line);
 const cleanup = new Cleanup();
 const base = Deno.makeTempDirSync({ prefix: "s3ss-netlink-" });
 cleanup.add(() => removeDir(base));
 const env = benchEnv(`${base}/home`);
-let moto: MotoServer | undefined;
+/** The S3 server behind the proxy: moto (default) or Ceph RGW (`--server=rgw`). */
+const SERVER = Deno.args.find((arg) => arg.startsWith("--server="))?.slice(9) ?? "moto";
+if (SERVER !== "moto" && SERVER !== "rgw") {
+  console.error(`--server must be moto or rgw, not ${SERVER}`);
+  Deno.exit(2);
+}
+let server: MotoServer | undefined;
+
+/**
+ * Ceph RGW in the shape of a {@linkcode MotoServer}: a multi-threaded C++ server, where
+ * moto handles one request at a time (about 6 ms each here), so the link, not the server,
+ * bounds the wall time.
+ */
+async function startRgwServer(): Promise<MotoServer> {
+  const rgw = await startRgw();
+  const client = new S3Client({
+    endpoint: rgw.endpoint,
+    region: "us-east-1",
+    forcePathStyle: true,
+    credentials: { accessKeyId: "testing", secretAccessKey: "testing" },
+  });
+  return {
+    endpoint: rgw.endpoint,
+    client,
+    createBucket: async (name) => {
+      await client.send(new CreateBucketCommand({ Bucket: name }));
+    },
+    stop: async () => {
+      client.destroy();
+      await rgw.stop();
+    },
+  };
+}
 let proxy: NetProxy | undefined;
 
 function ourSync(dir: string, extra: string[] = []): string[] {
@@ -82,12 +125,12 @@ async function run(label: string, cmd: string[]): Promise<Measurement> {
   return result;
 }
 
-/** Keys under `prefix` with sizes, listed from moto directly (not through the proxy). */
+/** Keys under `prefix` with sizes, listed from the server directly (not through the proxy). */
 async function listed(prefix: string): Promise<Map<string, number>> {
   const objects = new Map<string, number>();
   let token: string | undefined;
   do {
-    const page = await moto!.client.send(
+    const page = await server!.client.send(
       new ListObjectsV2Command({ Bucket: BUCKET, Prefix: prefix, ContinuationToken: token }),
     );
     for (const object of page.Contents ?? []) {
@@ -120,14 +163,14 @@ async function mirrors(dir: string, prefix: string): Promise<string> {
 try {
   say(
     `s3-smart-sync link bench — 2,000 files, standard change set, through ${LATENCY_MS} ms per ` +
-      `request and ${mb(UP_BYTES_PER_SECOND)}/s up, to moto; deno ${Deno.version.deno}; ` +
+      `request and ${mb(UP_BYTES_PER_SECOND)}/s up, to ${SERVER}; deno ${Deno.version.deno}; ` +
       `CLI ${MAIN_TS}`,
   );
   Deno.mkdirSync(`${base}/home`);
-  moto = await startMoto();
-  cleanup.add(() => moto?.stop());
-  await moto.createBucket(BUCKET);
-  proxy = await startNetProxy({ upstream: moto.endpoint, latencyMs: 0, uploadBytesPerSecond: 0 });
+  server = SERVER === "rgw" ? await startRgwServer() : await startMoto();
+  cleanup.add(() => server?.stop());
+  await server.createBucket(BUCKET);
+  proxy = await startNetProxy({ upstream: server.endpoint, latencyMs: 0, uploadBytesPerSecond: 0 });
   cleanup.add(() => proxy?.stop());
   cleanup.add(stopMeasured); // runs first: a measured command still running is stopped
   const ours = `${base}/ours`;
@@ -153,7 +196,7 @@ try {
 
   proxy.setLink({ latencyMs: LATENCY_MS, uploadBytesPerSecond: UP_BYTES_PER_SECOND });
   proxy.reset();
-  const ourRun = await run("our sync --delete", ourSync(ours, ["--delete"]));
+  const ourRun = await run("our sync --delete", ourSync(ours, ["--delete", ...EXTRA_ARGS]));
   const ourStats: NetProxyStats = proxy.stats();
   proxy.reset();
   const awsRun = await run("aws s3 sync --delete", awsSync(theirs, ["--delete"]));
