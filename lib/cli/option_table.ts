@@ -45,7 +45,7 @@ export const OPTIONS = {
   },
   "force-delete": {
     type: "boolean",
-    help: "allow any number of deletes, also from an empty directory",
+    help: "allow any number of deletes, also from an empty directory (batch skips one)",
   },
   "storage-class": {
     type: "string",
@@ -100,7 +100,8 @@ export const OPTIONS = {
   "multipart-threshold": {
     type: "string",
     value: "SIZE",
-    help: "upload files from SIZE up in parts (default 16MiB)",
+    help:
+      "upload files from SIZE up in parts (default 16MiB; one no larger than a part goes whole)",
   },
   "multipart-chunksize": {
     type: "string",
