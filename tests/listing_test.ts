@@ -1,5 +1,7 @@
 import assert from "node:assert/strict";
 import { listInOrder, splitPointsEvery } from "../lib/scan/listing.ts";
+import { relativeEntries } from "../lib/scan/remote_entries.ts";
+import { OperationError } from "../lib/errors.ts";
 import type { RemoteObject } from "../lib/s3/store.ts";
 import {
   byteOrder,
@@ -196,4 +198,27 @@ Deno.test("listInOrder() of an empty prefix yields nothing", async () => {
   const probe = new ListingProbe(storeWith(["a", "c"]));
   assert.deepEqual(await keysOf(listInOrder(probe.store, "b/", { splits: ["b/x"] })), []);
   assert.equal(probe.stats.requests, 2, "one request per range");
+});
+
+Deno.test("the listing as the planner reads it: relative keys, no folder placeholders, S3's order enforced", async () => {
+  const object = (key: string): RemoteObject => ({ key, size: 1, lastModifiedMs: 0 });
+  const read = async (pages: RemoteObject[][]) => {
+    const keys: string[] = [];
+    for await (const page of relativeEntries(pages, "p/")) keys.push(...page.map((e) => e.key));
+    return keys;
+  };
+  assert.deepEqual(
+    await read([[object("p/"), object("p/a"), object("p/dir/")], [object("p/é"), object("p/😀")]]),
+    ["a", "é", "😀"],
+  );
+  // "ｚ" (U+FF5A) sorts after "😀" (U+1F600, a surrogate pair) in UTF-16 but before it in
+  // UTF-8: a server listing in UTF-16 order (or any other) is refused before the plan
+  // trusts it.
+  await assert.rejects(
+    read([[object("p/a"), object("p/😀")], [object("p/ｚ")]]),
+    (error: Error) =>
+      error instanceof OperationError && /listed "p\/ｚ" after "p\/😀"/.test(error.message) &&
+      /Nothing was changed/.test(error.message),
+  );
+  await assert.rejects(read([[object("p/a"), object("p/a")]]), OperationError, "a key twice");
 });
