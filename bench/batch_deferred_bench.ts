@@ -12,16 +12,10 @@
  *
  * @module
  */
-import { CreateBucketCommand, S3Client } from "@aws-sdk/client-s3";
+import { BENCH_CREDENTIALS } from "./bench_env.ts";
+import { startMoto } from "./moto_server.ts";
 
 const MAIN = new URL("../main.ts", import.meta.url).pathname;
-const ENV: Record<string, string> = {
-  AWS_ACCESS_KEY_ID: "testing",
-  AWS_SECRET_ACCESS_KEY: "testing",
-  AWS_REGION: "us-east-1",
-  AWS_EC2_METADATA_DISABLED: "true",
-};
-
 function numberArg(name: string, fallback: number): number {
   const arg = Deno.args.find((value) => value.startsWith(`--${name}=`));
   return arg === undefined ? fallback : Number(arg.slice(name.length + 3));
@@ -29,39 +23,6 @@ function numberArg(name: string, fallback: number): number {
 
 const FILES = numberArg("files", 3052);
 const DEFERRED = numberArg("deferred", 1000);
-
-function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (listener.addr as Deno.NetAddr).port;
-  listener.close();
-  return port;
-}
-
-async function startMoto(): Promise<{ endpoint: string; stop(): Promise<void> }> {
-  const port = freePort();
-  const child = new Deno.Command("python3", {
-    args: ["-m", "moto.server", "-H", "127.0.0.1", "-p", String(port)],
-    stdout: "null",
-    stderr: "null",
-  }).spawn();
-  const endpoint = `http://127.0.0.1:${port}`;
-  for (let attempt = 0; attempt < 200; attempt++) {
-    try {
-      const response = await fetch(`${endpoint}/moto-api/`);
-      await response.body?.cancel();
-      if (response.ok) break;
-    } catch {
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-  }
-  return {
-    endpoint,
-    async stop() {
-      child.kill("SIGTERM");
-      await child.status;
-    },
-  };
-}
 
 /** A tree: `deferred` files in `archive/`, the rest in 20 folders; an hour old. */
 function buildTree(root: string): void {
@@ -79,7 +40,7 @@ async function cli(args: string[], home: string): Promise<{ code: number; ms: nu
   const started = performance.now();
   const { code, stderr } = await new Deno.Command(Deno.execPath(), {
     args: ["run", "--allow-all", "--quiet", MAIN, ...args],
-    env: { ...ENV, HOME: home },
+    env: { ...BENCH_CREDENTIALS, HOME: home },
     stdout: "null",
     stderr: "piped",
   }).output();
@@ -93,12 +54,6 @@ async function cli(args: string[], home: string): Promise<{ code: number; ms: nu
 const base = Deno.makeTempDirSync({ prefix: "s3ss-batch-bench-" });
 const moto = await startMoto();
 try {
-  const client = new S3Client({
-    endpoint: moto.endpoint,
-    region: "us-east-1",
-    forcePathStyle: true,
-    credentials: { accessKeyId: "testing", secretAccessKey: "testing" },
-  });
   const results: Record<string, number> = {};
   for (const scenario of ["without", "with"] as const) {
     const root = `${base}/${scenario}/tree`;
@@ -106,7 +61,7 @@ try {
     Deno.mkdirSync(home, { recursive: true });
     buildTree(root);
     const bucket = `bench-${scenario}`;
-    await client.send(new CreateBucketCommand({ Bucket: bucket }));
+    await moto.createBucket(bucket);
     const config = `${base}/${scenario}/batch.conf`;
     Deno.writeTextFileSync(config, `${root} | ${bucket} | p |\n`);
     const common = ["--endpoint-url", moto.endpoint, "--log-dir", `${base}/${scenario}/logs`];
@@ -145,7 +100,6 @@ try {
   console.log(
     `ratio with/without: ${ratio.toFixed(2)}x (goal ≤ 1.5x) ${ratio <= 1.5 ? "PASS" : "FAIL"}`,
   );
-  client.destroy();
 } finally {
   await moto.stop();
   new Deno.Command("rm", { args: ["-rf", base] }).outputSync();

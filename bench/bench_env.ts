@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { S3Client } from "@aws-sdk/client-s3";
 
 /** Credentials the bench servers accept; never real ones. */
 export const BENCH_CREDENTIALS: Record<string, string> = {
@@ -13,6 +14,16 @@ export const BENCH_CREDENTIALS: Record<string, string> = {
   AWS_REGION: "us-east-1",
   AWS_EC2_METADATA_DISABLED: "true",
 };
+
+/** An SDK client for a bench server at `endpoint` (path-style, the test credentials). */
+export function benchClient(endpoint: string): S3Client {
+  return new S3Client({
+    endpoint,
+    region: "us-east-1",
+    forcePathStyle: true,
+    credentials: { accessKeyId: "testing", secretAccessKey: "testing" },
+  });
+}
 
 const DENO_DIR = Deno.env.get("DENO_DIR") ??
   `${Deno.env.get("XDG_CACHE_HOME") ?? `${Deno.env.get("HOME")}/.cache`}/deno`;

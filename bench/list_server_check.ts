@@ -10,7 +10,7 @@
  * @module
  */
 import { ListObjectsV2Command, type ListObjectsV2CommandInput, S3Client } from "@aws-sdk/client-s3";
-import { benchEnv } from "./bench_env.ts";
+import { benchClient, benchEnv } from "./bench_env.ts";
 import { KeyIndex } from "./key_index.ts";
 import { listPage } from "./list_page.ts";
 import { startListServer } from "./list_server.ts";
@@ -162,12 +162,7 @@ try {
   const expected = [...files.keys()].sort(byUtf8);
   console.log(`list server check: ${expected.length} files under ${dir}`);
   server = await startListServer({ root: dir, bucket: BUCKET, prefix: PREFIX });
-  sdk = new S3Client({
-    endpoint: server.endpoint,
-    region: "us-east-1",
-    forcePathStyle: true,
-    credentials: { accessKeyId: "testing", secretAccessKey: "testing" },
-  });
+  sdk = benchClient(server.endpoint);
 
   const raw = await sdkList(sdk, { Prefix: PREFIX });
   check(

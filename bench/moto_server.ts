@@ -5,7 +5,7 @@
  * @module
  */
 import { CreateBucketCommand, S3Client } from "@aws-sdk/client-s3";
-import { BENCH_CREDENTIALS } from "./bench_env.ts";
+import { BENCH_CREDENTIALS, benchClient } from "./bench_env.ts";
 
 /** A running moto server. */
 export interface MotoServer {
@@ -61,12 +61,7 @@ export async function startMoto(): Promise<MotoServer> {
         const response = await fetch(`${endpoint}/moto-api/`);
         await response.body?.cancel();
         if (response.ok) {
-          const client = new S3Client({
-            endpoint,
-            region: "us-east-1",
-            forcePathStyle: true,
-            credentials: { accessKeyId: "testing", secretAccessKey: "testing" },
-          });
+          const client = benchClient(endpoint);
           return {
             endpoint,
             client,

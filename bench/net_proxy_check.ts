@@ -20,7 +20,7 @@ import {
   S3Client,
   UploadPartCommand,
 } from "@aws-sdk/client-s3";
-import { benchEnv } from "./bench_env.ts";
+import { benchClient, benchEnv } from "./bench_env.ts";
 import { type MotoServer, startMoto } from "./moto_server.ts";
 import { type NetProxy, startNetProxy } from "./net_proxy.ts";
 import { removeTree } from "./tree.ts";
@@ -70,12 +70,7 @@ try {
     latencyMs: 30,
     uploadBytesPerSecond: 5 * MB,
   });
-  sdk = new S3Client({
-    endpoint: proxy.endpoint,
-    region: "us-east-1",
-    forcePathStyle: true,
-    credentials: { accessKeyId: "testing", secretAccessKey: "testing" },
-  });
+  sdk = benchClient(proxy.endpoint);
   console.log(`net proxy check: moto ${moto.endpoint}, proxy ${proxy.endpoint} (30 ms, 5 MB/s up)`);
   const one = random(MB);
   await sdk.send(new PutObjectCommand({ Bucket: BUCKET, Key: "warm", Body: new Uint8Array(10) }));

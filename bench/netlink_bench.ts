@@ -22,8 +22,8 @@
  *
  * @module
  */
-import { CreateBucketCommand, ListObjectsV2Command, S3Client } from "@aws-sdk/client-s3";
-import { benchEnv, cliCommand, MAIN_TS } from "./bench_env.ts";
+import { CreateBucketCommand, ListObjectsV2Command } from "@aws-sdk/client-s3";
+import { benchClient, benchEnv, cliCommand, MAIN_TS } from "./bench_env.ts";
 import { applyChangeSet, standardChangeSet, writeInitialTree } from "./change_set.ts";
 import { Cleanup, removeDir } from "./cleanup.ts";
 import { cliSummary, tail } from "./cli_summary.ts";
@@ -66,12 +66,7 @@ let server: MotoServer | undefined;
  */
 async function startRgwServer(): Promise<MotoServer> {
   const rgw = await startRgw();
-  const client = new S3Client({
-    endpoint: rgw.endpoint,
-    region: "us-east-1",
-    forcePathStyle: true,
-    credentials: { accessKeyId: "testing", secretAccessKey: "testing" },
-  });
+  const client = benchClient(rgw.endpoint);
   return {
     endpoint: rgw.endpoint,
     client,

@@ -9,7 +9,7 @@ import { archivedMovesWait } from "../lib/execute/archive_reads.ts";
 import { archivedSource } from "../lib/plan/decide.ts";
 import { runRestore } from "../lib/cli/restore.ts";
 import { runTarget } from "../lib/run_target.ts";
-import { MemoryStore } from "../lib/s3/memory_store.ts";
+import { MemoryStore, type StoredObject } from "../lib/s3/memory_store.ts";
 import { StateStore } from "../lib/state/store.ts";
 
 const location = { bucket: "backup", prefix: "p/" };
@@ -159,20 +159,41 @@ Deno.test("archivedSource() finds a displaced row of an archived object not yet 
   );
 });
 
-/** A bucket like Ceph RGW's: archive classes are labels, RestoreObject is not implemented. */
-class LabelOnlyStore extends MemoryStore {
-  constructor() {
-    super({ servesArchived: true });
+/**
+ * A bucket without RestoreObject (501), holding `objects`; like Ceph RGW's when it serves
+ * archived objects as they are (its archive classes are labels).
+ */
+class NoRestoreStore extends MemoryStore {
+  constructor(objects: Map<string, StoredObject>, servesArchived: boolean) {
+    super({ servesArchived });
+    for (const [key, object] of objects) this.put(key, object);
   }
 
   override restore(): Promise<never> {
     return Promise.reject(
-      Object.assign(new Error("UnknownError"), {
-        name: "NotImplemented",
-        $metadata: { httpStatusCode: 501 },
-      }),
+      Object.assign(new Error(""), { name: "NotImplemented", $metadata: { httpStatusCode: 501 } }),
     );
   }
+}
+
+/** `restore` of the target in `dir` against `store`, with --json. */
+function restoreOn(dir: string, endpoint: string, store: MemoryStore) {
+  return runRestore({
+    target: { localDir: dir, url: "s3://backup/p/" },
+    days: 7,
+    tier: "Standard",
+    dryRun: false,
+    connection: { endpoint },
+    json: true,
+    quiet: true,
+    verbose: false,
+    logDir: `${dir}/.logs`,
+    logRetentionDays: 30,
+  }, {
+    openStore: () => Promise.resolve(store),
+    registry: { register() {}, targets: () => [] },
+    aws: undefined as never,
+  });
 }
 
 Deno.test("restore on a server without RestoreObject that serves the object: 'served as is', and the next sync moves it", async () => {
@@ -187,21 +208,8 @@ Deno.test("restore on a server without RestoreObject that serves the object: 'se
     state.setArchiveReads(state.target({ endpoint, ...location })!, false);
     state.close();
 
-    const rgw = new LabelOnlyStore();
-    for (const [key, object] of strict.objects) rgw.put(key, object);
-    const registry = { register() {}, targets: () => [] };
-    const result = await runRestore({
-      target: { localDir: dir, url: "s3://backup/p/" },
-      days: 7,
-      tier: "Standard",
-      dryRun: false,
-      connection: { endpoint },
-      json: true,
-      quiet: true,
-      verbose: false,
-      logDir: `${dir}/.logs`,
-      logRetentionDays: 30,
-    }, { openStore: () => Promise.resolve(rgw), registry, aws: undefined as never });
+    const rgw = new NoRestoreStore(strict.objects, true);
+    const result = await restoreOn(dir, endpoint, rgw);
     assert.equal(result.exitCode, 0);
     const json = result.json as { failed: number; results: Array<{ outcome: string }> };
     assert.equal(json.failed, 0);
@@ -228,34 +236,7 @@ Deno.test("restore on a server without RestoreObject that does not serve the obj
     await syncedInGlacier(dir, strict, endpoint);
     Deno.renameSync(`${dir}/a.jpg`, `${dir}/renamed.jpg`);
     await runTarget({ localDir: dir, location, endpoint, mode: "sync" }, { store: strict });
-    class Refusing extends MemoryStore {
-      override restore(): Promise<never> {
-        return Promise.reject(
-          Object.assign(new Error(""), {
-            name: "NotImplemented",
-            $metadata: { httpStatusCode: 501 },
-          }),
-        );
-      }
-    }
-    const store = new Refusing();
-    for (const [key, object] of strict.objects) store.put(key, object);
-    const result = await runRestore({
-      target: { localDir: dir, url: "s3://backup/p/" },
-      days: 7,
-      tier: "Standard",
-      dryRun: false,
-      connection: { endpoint },
-      json: true,
-      quiet: true,
-      verbose: false,
-      logDir: `${dir}/.logs`,
-      logRetentionDays: 30,
-    }, {
-      openStore: () => Promise.resolve(store),
-      registry: { register() {}, targets: () => [] },
-      aws: undefined as never,
-    });
+    const result = await restoreOn(dir, endpoint, new NoRestoreStore(strict.objects, false));
     assert.equal(result.exitCode, 1);
     const json = result.json as { results: Array<{ outcome: string; message?: string }> };
     assert.equal(json.results[0]!.outcome, "failed");

@@ -16,6 +16,7 @@ import { GetObjectCommand } from "@aws-sdk/client-s3";
 import { type CliResult, MotoServer } from "./helpers/moto.ts";
 import type { S3TestServer } from "./helpers/servers.ts";
 import { sleep, spawnCli } from "./helpers/spawn_cli.ts";
+import { seededRandom } from "./helpers/listing_probe.ts";
 
 const MiB = 1024 * 1024;
 
@@ -25,21 +26,9 @@ function show(run: CliResult): string {
   }`;
 }
 
-/** A small deterministic PRNG (mulberry32), so that a failure can be replayed. */
-function prng(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 function bigFile(seed: number): Uint8Array {
   const bytes = new Uint8Array(17 * MiB);
-  const random = prng(seed);
+  const random = seededRandom(seed);
   for (let i = 0; i < bytes.length; i += 4096) bytes[i] = Math.floor(random() * 256);
   return bytes;
 }
@@ -197,7 +186,7 @@ Deno.test("a sync killed at many moments loses nothing and converges", async (t)
     // and 4 by time alone, during start-up, scan, listing and planning, put among them
     // at random. Runs that finish anyway are topped up with kills by time, so that at
     // least 20 runs are killed.
-    const random = prng(20240611);
+    const random = seededRandom(20240611);
     type Moment = { afterMs: number } | { afterActions: number; jitterMs: number };
     const moments: Moment[] = Array.from({ length: 20 }, (_, i) => ({
       afterActions: Math.max(1, Math.round((work * 0.75 * (i + 1)) / 210)),

@@ -15,6 +15,7 @@ import type {
   StateRecorder,
   UploadAction,
 } from "../lib/model.ts";
+import { emptyPlan } from "../lib/plan/decide.ts";
 import { MemoryUploadQueue } from "../lib/plan/upload_queue.ts";
 import { MemoryStore } from "../lib/s3/memory_store.ts";
 import type { CopyOptions, DeleteFailure, UploadOptions } from "../lib/s3/store.ts";
@@ -102,19 +103,7 @@ function move(from: string, to: string, ino: number, extra: Partial<MoveAction> 
 function planOf(parts: Partial<Plan> & { uploadActions?: UploadAction[] }): Plan {
   const uploads = new MemoryUploadQueue();
   for (const action of parts.uploadActions ?? []) uploads.push(action);
-  return {
-    moves: [],
-    deletes: [],
-    record: { upsert: [], forget: [] },
-    unchanged: 0,
-    adopted: 0,
-    inodeUpdates: 0,
-    skipped: [],
-    deferred: [],
-    waiting: [],
-    ...parts,
-    uploads,
-  };
+  return { ...emptyPlan(uploads), ...parts, uploads };
 }
 
 /** A store holding `keys` (each object's ETag is its own key, quoted) and rows for them. */

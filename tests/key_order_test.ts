@@ -1,30 +1,7 @@
 import assert from "node:assert/strict";
 import { compareKeys, sortKeys } from "../lib/scan/key_order.ts";
-
-const encoder = new TextEncoder();
-
-/** The reference: S3 compares keys as their UTF-8 bytes. */
-function compareBytes(a: string, b: string): number {
-  const x = encoder.encode(a);
-  const y = encoder.encode(b);
-  const length = Math.min(x.length, y.length);
-  for (let index = 0; index < length; index++) {
-    if (x[index] !== y[index]) return x[index]! - y[index]!;
-  }
-  return x.length - y.length;
-}
-
-/** A deterministic random generator, so that a failure can be reproduced. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+// The reference: S3 compares keys as their UTF-8 bytes.
+import { byteOrder as compareBytes, seededRandom as random } from "./helpers/listing_probe.ts";
 
 /** Code point ranges to draw characters from: where the two orders can disagree. */
 const RANGES: Array<[number, number]> = [

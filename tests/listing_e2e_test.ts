@@ -11,6 +11,7 @@ import { listInOrder, splitPointsEvery } from "../lib/scan/listing.ts";
 import { byteOrder } from "./helpers/listing_probe.ts";
 import { startMotoAllowingLineBreaks } from "./helpers/moto_line_breaks.ts";
 import { rgwAvailable, startRgw } from "./helpers/rgw.ts";
+import { testClient } from "./helpers/s3_server.ts";
 
 const PREFIX = "nas/";
 /** Keys that URL encoding, XML and sorting get wrong when anything is off. */
@@ -44,14 +45,7 @@ const OUTSIDE = ["nas", "nas.x", "nas0", "other/a b"];
 const PAGE = 3;
 
 function clientOf(endpoint: string, maxKeys?: number): S3Client {
-  const client = new S3Client({
-    endpoint,
-    region: "us-east-1",
-    forcePathStyle: true,
-    credentials: { accessKeyId: "testing", secretAccessKey: "testing" },
-    requestChecksumCalculation: "WHEN_REQUIRED",
-    responseChecksumValidation: "WHEN_REQUIRED",
-  });
+  const client = testClient(endpoint);
   // Small pages, so that a few dozen keys take many continuations.
   if (maxKeys !== undefined) {
     client.middlewareStack.add(

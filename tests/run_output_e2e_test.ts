@@ -20,23 +20,32 @@ function files(count: number, size = 2000): Record<string, string> {
   return tree;
 }
 
+/**
+ * A proxy to `moto` in which each PUT takes 150 ms; `enough` resolves once `puts` PUTs
+ * have been sent through it.
+ */
+function slowPutProxy(moto: MotoServer, puts: number) {
+  let seen = 0;
+  let signalled: (() => void) | undefined;
+  const enough = new Promise<void>((resolve) => signalled = resolve);
+  const proxy = startHttpProxy(moto.endpoint, async (request) => {
+    if (request.method === "PUT") {
+      await sleep(150);
+      if (++seen === puts) signalled?.();
+    }
+    return undefined;
+  });
+  return { proxy, enough };
+}
+
 /** Sends `signal` to a sync once `uploads` uploads have gone through a slow proxy. */
 async function interruptedSync(
   moto: MotoServer,
   signal: "SIGINT" | "SIGTERM",
 ): Promise<void> {
   const f = await Fixture.create(moto);
-  let puts = 0;
-  let signalled: (() => void) | undefined;
-  const enough = new Promise<void>((resolve) => signalled = resolve);
   // Each upload takes 150 ms: a run of 60 files at 2 in flight takes ~4.5 s.
-  const proxy = startHttpProxy(moto.endpoint, async (request) => {
-    if (request.method === "PUT") {
-      await sleep(150);
-      if (++puts === 6) signalled?.();
-    }
-    return undefined;
-  });
+  const { proxy, enough } = slowPutProxy(moto, 6);
   try {
     await f.write(files(60));
     const run = spawnCli(fixtureArgs(f, "sync", proxy.endpoint, ["--concurrency", "2"]), {
@@ -84,16 +93,7 @@ Deno.test("run output and interruptions against a real S3 server", async (t) => 
       "batch stops at SIGINT: the target under way stops, the next is not run, exit 130",
       async () => {
         const f = await Fixture.create(moto);
-        let puts = 0;
-        let signalled: (() => void) | undefined;
-        const enough = new Promise<void>((resolve) => signalled = resolve);
-        const proxy = startHttpProxy(moto.endpoint, async (request) => {
-          if (request.method === "PUT") {
-            await sleep(150);
-            if (++puts === 4) signalled?.();
-          }
-          return undefined;
-        });
+        const { proxy, enough } = slowPutProxy(moto, 4);
         try {
           await f.write(files(40));
           Deno.mkdirSync(`${f.base}/second`);

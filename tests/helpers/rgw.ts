@@ -9,7 +9,8 @@
  *
  * @module
  */
-import { ListBucketsCommand, S3Client } from "@aws-sdk/client-s3";
+import { ListBucketsCommand } from "@aws-sdk/client-s3";
+import { testClient } from "./s3_server.ts";
 
 /** A running RGW and the Ceph daemons behind it. */
 export interface RgwProcess {
@@ -563,15 +564,7 @@ async function waitForS3(cluster: Cluster, rgw: Daemon, endpoint: string): Promi
     }
     await sleep(50);
   }
-  const client = new S3Client({
-    endpoint,
-    region: "us-east-1",
-    forcePathStyle: true,
-    credentials: { accessKeyId: "testing", secretAccessKey: "testing" },
-    requestChecksumCalculation: "WHEN_REQUIRED",
-    responseChecksumValidation: "WHEN_REQUIRED",
-    maxAttempts: 1,
-  });
+  const client = testClient(endpoint, { maxAttempts: 1 });
   try {
     while (Date.now() < cluster.deadline) {
       cluster.assertRunning();

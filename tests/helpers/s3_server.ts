@@ -15,6 +15,7 @@ import {
   ListObjectsV2Command,
   PutObjectCommand,
   S3Client,
+  type S3ClientConfig,
   type StorageClass,
 } from "@aws-sdk/client-s3";
 
@@ -66,8 +67,11 @@ export interface S3TestServer {
   stop(): Promise<void>;
 }
 
-/** The S3 client settings every test server is used with (and that `--endpoint-url` implies). */
-export function testClient(endpoint: string): S3Client {
+/**
+ * The S3 client settings every test server is used with (and that `--endpoint-url`
+ * implies), with `overrides` on top (e.g. `maxAttempts`).
+ */
+export function testClient(endpoint: string, overrides: S3ClientConfig = {}): S3Client {
   return new S3Client({
     endpoint,
     region: "us-east-1",
@@ -75,6 +79,7 @@ export function testClient(endpoint: string): S3Client {
     credentials: { accessKeyId: "testing", secretAccessKey: "testing" },
     requestChecksumCalculation: "WHEN_REQUIRED",
     responseChecksumValidation: "WHEN_REQUIRED",
+    ...overrides,
   });
 }
 
