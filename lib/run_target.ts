@@ -8,9 +8,8 @@
  */
 import type { TargetKey } from "./model.ts";
 import {
+  type Done,
   executePlan,
-  interruptedReport,
-  listingInfo,
   mergeStreams,
   mergeSummary,
   openRun,
@@ -19,6 +18,8 @@ import {
   planRun,
   planSummary,
   recordTheRun,
+  reportOf,
+  type Run,
   runModeOf,
 } from "./run/stages.ts";
 import type { TargetReport, TargetRunDeps, TargetRunOptions } from "./run/types.ts";
@@ -73,6 +74,7 @@ export async function runTarget(
     ? undefined
     : acquireLock(stateDir, targetKey, { localDir: options.localDir });
   let state: StateStore | undefined;
+  let uploads: Run["uploads"] | undefined;
   const scanned = startScan(options.localDir);
   try {
     state = StateStore.open(stateDir, { readOnly: mode.dryRun });
@@ -82,12 +84,18 @@ export async function runTarget(
       ...targetKey,
     });
     const run = await openRun(options, dependencies, { mode, state, scanned, targetKey });
+    uploads = run.uploads;
     clock.mark("open");
 
     dependencies.reporter?.phase?.("scan");
     const merged = await mergeStreams(run);
     clock.mark("merge", "scan", mergeSummary(merged.classification, run.trusted));
-    if (merged.interrupted) return interruptedReport(run, merged.classification, clock);
+    const report = (done?: Done): TargetReport => ({
+      ...reportOf(run, merged.classification, clock, done),
+      lockTakenOverFrom: lock?.tookOverFrom,
+      registryProblem,
+    });
+    if (merged.interrupted) return report();
 
     dependencies.reporter?.phase?.("plan");
     const planned = await planRun(run, merged.classification);
@@ -101,26 +109,11 @@ export async function runTarget(
     }
     const interrupted = run.signal?.aborted ?? false;
     const deferred = recordTheRun(run, { planned, outcome, merged, interrupted });
-    return {
-      plan: planned.plan,
-      outcome,
-      scanSkipped: merged.classification.scanSkipped,
-      localFiles: merged.classification.localFiles,
-      remoteObjects: merged.classification.remoteObjects,
-      excluded: merged.classification.excluded,
-      stateWrites: mode.dryRun ? 0 : state.writes,
-      dryRun: mode.dryRun,
-      timings: clock.timings,
-      deferred,
-      lockTakenOverFrom: lock?.tookOverFrom,
-      heldDeletes: planned.heldDeletes,
-      plannedDeletes: planned.plannedDeletes,
-      registryProblem,
-      mismatchedMoves: planned.mismatchedMoves,
-      listing: listingInfo(run),
-      interrupted,
-    };
+    return report({ planned, outcome, deferred, interrupted });
   } finally {
+    // The uploads' spool (a temporary SQLite file past 20,000) goes whatever stopped the
+    // run; the executors close it too when they finish.
+    uploads?.close();
     scanned.cancel();
     state?.close();
     lock?.release();

@@ -7,6 +7,7 @@
 import { type Plan, TEMP_FOLDER } from "../model.ts";
 import { orderMoves } from "../plan/move_order.ts";
 import {
+  countMove,
   emptyOutcome,
   type ExecutionReporter,
   type Executor,
@@ -37,13 +38,7 @@ export class DryRunExecutor implements Executor {
     this.reporter.planned?.(totalsOf(plan));
     let temp = 0;
     for (const sequence of orderMoves(plan.moves, () => `${TEMP_FOLDER}dry-run-${++temp}`)) {
-      for (const step of sequence) {
-        if (!step.viaTemp || step.file) {
-          outcome.moves.push(step);
-          outcome.bytesMovedServerSide += step.size;
-        }
-        this.reporter.moved?.(step);
-      }
+      for (const step of sequence) countMove(outcome, step, this.reporter);
     }
     for (const batch of plan.uploads.batches()) {
       for (const action of batch) {

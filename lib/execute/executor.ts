@@ -126,6 +126,18 @@ export function emptyOutcome(): Outcome {
   };
 }
 
+/**
+ * Counts a move step that is done and tells the reporter; the step of a cycle into its
+ * temporary key (which carries no file) is not a move of its own.
+ */
+export function countMove(outcome: Outcome, step: MoveStep, reporter?: ExecutionReporter): void {
+  if (!step.viaTemp || step.file) {
+    outcome.moves.push(step);
+    outcome.bytesMovedServerSide += step.size;
+  }
+  reporter?.moved?.(step);
+}
+
 /** Adds a failure to an outcome (keeping the first ones) and tells the reporter. */
 export function recordFailure(
   outcome: Outcome,

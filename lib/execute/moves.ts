@@ -28,7 +28,7 @@ import {
 } from "../s3/errors.ts";
 import type { CopyResult, ObjectStore } from "../s3/store.ts";
 import { StoreUnreachableError } from "../s3/unreachable_guard.ts";
-import { type ExecutionReporter, type Outcome, recordFailure } from "./executor.ts";
+import { countMove, type ExecutionReporter, type Outcome, recordFailure } from "./executor.ts";
 
 /** What the moves need. */
 export interface MovesContext {
@@ -117,12 +117,12 @@ async function runSequence(
   result: MovesResult,
 ): Promise<void> {
   for (const [index, step] of sequence.entries()) {
-    const later = sequence.slice(index + 1);
     let copied: CopyResult | undefined;
     try {
       copied = step.copyDone ? {} : await copyStep(step, context);
     } catch (error) {
       if (error instanceof StoreUnreachableError) throw error;
+      const later = sequence.slice(index + 1);
       handleCopyError(error, { step, later, lone: sequence.length === 1 }, context, result);
       return;
     }
@@ -130,14 +130,10 @@ async function runSequence(
       upsert: [destinationRecord(step, sequence.at(-1)!, copied)],
       moved: [{ path: step.from, to: step.to }],
     });
-    const { outcome, reporter } = context;
-    if (!step.viaTemp || step.file) {
-      outcome.moves.push(step);
-      outcome.bytesMovedServerSide += step.size;
-    }
-    reporter?.moved?.(step);
-    // The next step of a chain or cycle writes this source key again: nothing to delete.
-    const rewritten = later.some((next) => next.to === step.from);
+    countMove(context.outcome, step, context.reporter);
+    // The next step of a chain or cycle writes this source key again (orderMoves links
+    // each step to the one before it so): nothing to delete.
+    const rewritten = sequence[index + 1]?.to === step.from;
     const keep = !step.from.startsWith(TEMP_FOLDER) && (rewritten || step.keepSource);
     if (!keep) {
       result.sourceDeletes.push({

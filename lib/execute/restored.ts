@@ -14,15 +14,8 @@ import { StoreUnreachableError } from "../s3/unreachable_guard.ts";
  * The keys (relative to `prefix`) among `keys` whose restore S3 reports as done.
  *
  * @throws {StoreUnreachableError} when S3 stopped answering.
- *
- * @example
- * ```ts
- * import { MemoryStore } from "../s3/memory_store.ts";
- * const restored = await restoredSources(["a.jpg"], { store: new MemoryStore(), prefix: "" });
- * console.log(restored.size); // 0
- * ```
  */
-export async function restoredSources(
+async function restoredSources(
   keys: readonly string[],
   options: { store: ObjectStore; prefix: string; concurrency?: number },
 ): Promise<Set<string>> {

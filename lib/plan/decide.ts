@@ -17,11 +17,18 @@ import type {
   UploadQueue,
   UploadReason,
 } from "../model.ts";
-import { recordOf, TEMP_FOLDER } from "../model.ts";
+import { TEMP_FOLDER } from "../model.ts";
 import { ARCHIVE_CLASSES } from "../s3/archive.ts";
 import type { Candidate, Classification, Displaced } from "./merge.ts";
 import { applyDecision } from "./merge.ts";
-import { decideFile, matchesRemote, NAME_AS_ON_DISK, sameContent } from "./rules.ts";
+import {
+  decideFile,
+  localRowOf,
+  matchesRemote,
+  NAME_AS_ON_DISK,
+  objectFacts,
+  sameContent,
+} from "./rules.ts";
 
 /** Options of {@linkcode decide}. */
 export interface DecideOptions {
@@ -188,23 +195,15 @@ function legacySource(
 
 function moveOf(source: Displaced, file: LocalFile): MoveAction {
   const { record, listed } = source;
-  const move: MoveAction = {
+  return {
     from: record.path,
     to: file.path,
     file,
     size: file.size,
     copyDone: false,
     reason: record.path === file.path.normalize("NFC") ? NAME_AS_ON_DISK : "renamed",
+    ...objectFacts(listed, record),
   };
-  const etag = listed?.etag ?? record.etag;
-  if (etag !== undefined) move.etag = etag;
-  // A listing says the class (nothing said: STANDARD); a recorded row may not know it.
-  const storageClass = listed && !listed.recorded
-    ? listed.storageClass ?? "STANDARD"
-    : record.storageClass;
-  if (storageClass !== undefined) move.storageClass = storageClass;
-  if (record.sse !== undefined) move.sse = record.sse;
-  return move;
 }
 
 /**
@@ -221,7 +220,7 @@ export function archivedSource(
   classification: { displaced: readonly Displaced[] },
 ): string | undefined {
   for (const { record, listed } of classification.displaced) {
-    const storageClass = listed?.storageClass ?? record.storageClass;
+    const { storageClass } = objectFacts(listed, record);
     if (storageClass && ARCHIVE_CLASSES.has(storageClass) && !listed?.restored) {
       return record.path;
     }
@@ -284,10 +283,10 @@ function decideRest(
     } else if (options.mode === "sync") plan.uploads.push(action);
     else if (claimed.has(file.path)) {
       // moves: this key's row is the source of a move; the next run records this file.
-    } else if (
-      !record || record.inS3 || !sameContent(record, file) || record.ino !== file.ino ||
-      record.dev !== file.dev
-    ) write(recordOf(file, file.path, false));
+    } else {
+      const row = localRowOf(file, record);
+      if (row) write(row);
+    }
   };
   for (const candidate of candidates) {
     // A move brings (or, deferred, will bring) this file's object.

@@ -13,7 +13,6 @@ import {
   type ListedEntry,
   type LocalFile,
   type PlanSkip,
-  recordOf,
   type RemoteEntry,
   type ScanBatch,
   type SkippedEntry,
@@ -24,13 +23,7 @@ import {
 } from "../model.ts";
 import { compareKeys } from "../scan/key_order.ts";
 import { BatchCursor } from "./cursor.ts";
-import {
-  decideFile,
-  type FileDecision,
-  listedFromRecord,
-  sameContent,
-  sameInode,
-} from "./rules.ts";
+import { decideFile, type FileDecision, listedFromRecord, localRowOf, sameInode } from "./rules.ts";
 
 /** A row whose inode no longer lives at its path: a possible rename source. */
 export interface Displaced {
@@ -169,9 +162,12 @@ export async function classify(input: MergeInput, options: MergeOptions): Promis
   try {
     for (;;) {
       options.signal?.throwIfAborted();
-      const haveFile = await files.ready();
-      const haveRecord = await records.ready();
-      const haveRemote = remote ? await remote.ready() : false;
+      // A head in hand needs no await (one per key and stream would cost a microtask
+      // each): ready() is awaited only where a batch is used up.
+      const haveFile = files.peek() !== undefined || await files.ready();
+      const haveRecord = records.peek() !== undefined || await records.ready();
+      const haveRemote = remote !== undefined &&
+        (remote.peek() !== undefined || await remote.ready());
       if (!haveFile && !haveRecord && !haveRemote) break;
       let key: string | undefined;
       const heads = [
@@ -223,12 +219,10 @@ function deciderFor(
 ): (key: string, at: AtKey) => void {
   const upload = (file: LocalFile, record: FileRecord | undefined, reason: UploadReason) => {
     if (options.mode === "sync") options.uploads.push({ key: file.path, file, reason });
-    else if (
-      // moves: remember what the file looks like, so that its renames are recognised
-      // after another tool uploaded it.
-      !record || record.inS3 || !sameContent(record, file) || record.ino !== file.ino ||
-      record.dev !== file.dev
-    ) write(recordOf(file, file.path, false));
+    else {
+      const row = localRowOf(file, record);
+      if (row) write(row);
+    }
   };
   return (key, at) => {
     let { file, record } = at;

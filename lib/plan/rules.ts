@@ -47,23 +47,57 @@ export function sameInode(record: FileRecord, file: LocalFile, rootDevChanged: b
 }
 
 /**
- * The row of a file whose object is known to hold it, keeping what is known about the
- * object: from the listing (ETag, class) where there is one, else from the old row.
+ * The row a `moves` run writes for a file it does not upload (moves upload nothing), so
+ * that the file's renames are recognised after another tool uploaded it; undefined when
+ * its row already says so.
  */
-export function recordInS3(
+export function localRowOf(
+  file: LocalFile,
+  record: FileRecord | undefined,
+): FileRecord | undefined {
+  return !record || record.inS3 || !sameContent(record, file) || !sameInode(record, file, false)
+    ? recordOf(file, file.path, false)
+    : undefined;
+}
+
+/**
+ * What is known about an object: its ETag and class from the listing where there is one
+ * (a listing that names no class says STANDARD), else from its row, which may not know
+ * them; its encryption from its row only (a listing does not say it).
+ *
+ * @example
+ * ```ts
+ * objectFacts({ size: 1, lastModifiedMs: 0, etag: '"e"' }, undefined);
+ * // { etag: '"e"', storageClass: "STANDARD" }
+ * ```
+ */
+export function objectFacts(
+  listed: RemoteEntry | undefined,
+  record: FileRecord | undefined,
+): { etag?: string; storageClass?: string; sse?: string } {
+  const facts: { etag?: string; storageClass?: string; sse?: string } = {};
+  const etag = listed?.etag ?? record?.etag;
+  if (etag !== undefined) facts.etag = etag;
+  const storageClass = listed && !listed.recorded
+    ? listed.storageClass ?? "STANDARD"
+    : record?.storageClass;
+  if (storageClass !== undefined) facts.storageClass = storageClass;
+  if (record?.sse !== undefined) facts.sse = record.sse;
+  return facts;
+}
+
+/**
+ * The row of a file whose object is known to hold it, keeping what is known about the
+ * object (see {@linkcode objectFacts}).
+ */
+function recordInS3(
   file: LocalFile,
   facts: { listed?: RemoteEntry; previous?: FileRecord },
 ): FileRecord {
-  const record = recordOf(file, file.path, true);
-  const { listed, previous } = facts;
-  const etag = listed?.etag ?? previous?.etag;
-  if (etag !== undefined) record.etag = etag;
-  const storageClass = listed && !listed.recorded
-    ? listed.storageClass ?? "STANDARD"
-    : previous?.storageClass;
-  if (storageClass !== undefined) record.storageClass = storageClass;
-  if (previous?.sse !== undefined) record.sse = previous.sse;
-  return record;
+  return {
+    ...recordOf(file, file.path, true),
+    ...objectFacts(facts.listed, facts.previous),
+  };
 }
 
 /**
@@ -113,7 +147,7 @@ export function decideFile(
 ): FileDecision {
   if (record && sameContent(record, file)) {
     if (record.inS3 && object?.size === file.size) {
-      if (record.ino === file.ino && record.dev === file.dev) {
+      if (sameInode(record, file, false)) {
         // Unchanged; a row that does not know its object's ETag or class (Ceph RGW
         // answers a multipart upload with an empty ETag) learns them from the listing.
         return learnsFromListing(record, object)

@@ -313,15 +313,28 @@ export function recordTheRun(
   });
 }
 
-/** The report of a run stopped before it planned anything: nothing was done. */
-export function interruptedReport(
+/** What a run did, once it has: planned and executed, or stopped before it planned. */
+export interface Done {
+  planned: Planned;
+  outcome: Outcome;
+  deferred: TargetReport["deferred"];
+  interrupted: boolean;
+}
+
+/**
+ * The report of a run: of what it did (`done`), or of a run stopped before it planned
+ * anything (`done` undefined: nothing was done). The caller adds what only it knows (the
+ * lock's and the registry's news).
+ */
+export function reportOf(
   run: Run,
   classification: Classification,
   clock: PhaseClock,
+  done: Done | undefined,
 ): TargetReport {
   return {
-    plan: emptyPlan(run.uploads),
-    outcome: emptyOutcome(),
+    plan: done?.planned.plan ?? emptyPlan(run.uploads),
+    outcome: done?.outcome ?? emptyOutcome(),
     scanSkipped: classification.scanSkipped,
     localFiles: classification.localFiles,
     remoteObjects: classification.remoteObjects,
@@ -329,16 +342,16 @@ export function interruptedReport(
     stateWrites: run.mode.dryRun ? 0 : run.state.writes,
     dryRun: run.mode.dryRun,
     timings: clock.timings,
-    deferred: datedDeferrals([], []),
-    heldDeletes: 0,
-    plannedDeletes: 0,
-    mismatchedMoves: [],
+    deferred: done?.deferred ?? [],
+    heldDeletes: done?.planned.heldDeletes ?? 0,
+    plannedDeletes: done?.planned.plannedDeletes ?? 0,
+    mismatchedMoves: done?.planned.mismatchedMoves ?? [],
     listing: listingInfo(run),
-    interrupted: true,
+    interrupted: done?.interrupted ?? true,
   };
 }
 
-export function listingInfo(run: Run): ListingInfo {
+function listingInfo(run: Run): ListingInfo {
   return { kind: run.trusted ? "trusted" : "full", previousFullListingMs: run.previousListing };
 }
 
