@@ -1,6 +1,7 @@
 /**
  * Command-line entry point of s3-smart-sync: parses the command, runs it, and maps
- * errors to exit codes. The only module that exits.
+ * errors to exit codes. The only module that exits (but for a second Ctrl-C, which
+ * lib/cli/interrupt.ts ends at once).
  *
  * @module
  */

@@ -149,9 +149,11 @@ export const INTERRUPT_EXIT_CODES: readonly string[] = [
 /** Exit codes of the commands that sync a target. */
 export const TARGET_EXIT_CODES: readonly string[] = [
   "0  done",
-  "1  an operation failed or S3 was unreachable (work done so far is kept and recorded)",
+  "1  an operation failed or S3 was unreachable (work done so far is kept and recorded), or",
+  "   another run holds this target's lock",
   "2  usage or configuration error: bad arguments, a missing or empty directory, an unknown",
-  "   bucket, rejected credentials, refused deletes (nothing was changed)",
+  "   bucket, rejected credentials, refused deletes, a damaged or foreign state DB (nothing",
+  "   was changed)",
   "3  done, but something needs you: moves wait for archived objects to be restored (run",
   '   "s3-smart-sync restore"), or files were skipped as unreadable',
   ...INTERRUPT_EXIT_CODES,

@@ -66,8 +66,9 @@ Run "s3-smart-sync help COMMAND" or "s3-smart-sync COMMAND --help" for a command
 examples and exit codes; "s3-smart-sync --version" prints the version.
 
 How renames are found: the state file .s3-smart-sync.db in local_dir (or in --state-dir)
-remembers each file's inode, size and mtime. A file whose inode was recorded at another path that is gone, with the
-same size and mtime, whose old object is still in S3, is moved with CopyObject + delete.`;
+remembers each file's inode, size and mtime. A file whose inode was recorded at another
+path that is gone, with the same size and mtime, whose old object is still in S3, is moved
+with CopyObject + delete.`;
 }
 
 /**

@@ -36,7 +36,7 @@ export const OPTIONS = {
   delete: {
     type: "boolean",
     help:
-      "also delete objects whose local file is gone (never excluded keys, never the state DB); refused when the directory looks unmounted or emptied: no files, or more than half of the objects would go",
+      "also delete objects whose local file is gone (never excluded keys, never the state DB); refused when the directory looks unmounted or emptied: no files, or more than half of the objects (and more than ten) would go",
   },
   "max-delete": {
     type: "string",

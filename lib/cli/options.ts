@@ -8,6 +8,7 @@
  */
 import { parseArgs } from "node:util";
 import { errorMessage, UsageError } from "../errors.ts";
+import { withoutSlash } from "../fs.ts";
 import type { ConnectionOptions } from "../s3/client.ts";
 import { defaultLogDir } from "../report/log.ts";
 import { type OptionName, OPTIONS, type OptionSpec } from "./option_table.ts";
@@ -41,7 +42,7 @@ export function stateDirOption(values: OptionValues): string | undefined {
   const dir = stringOption(values, "state-dir");
   if (dir === undefined) return undefined;
   if (dir.trim() === "") throw new UsageError("--state-dir needs a folder.");
-  return dir.length > 1 ? dir.replace(/\/+$/, "") : dir;
+  return withoutSlash(dir);
 }
 
 /** Parsed option values, by option name. */

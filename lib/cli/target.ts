@@ -25,7 +25,6 @@ import {
   type CommandResult,
   type CommandSpec,
   defaultCliDeps,
-  INTERRUPT_EXIT_CODES,
   TARGET_EXIT_CODES,
 } from "./command.ts";
 import { listenForInterrupt } from "./interrupt.ts";
@@ -290,6 +289,6 @@ read-only (it is not created if missing). Pass the same --delete and --exclude a
     "1  S3 could not be reached",
     "2  usage or configuration error, or sync --delete would be refused",
     "3  moves would wait for archive restores, or files cannot be read",
-    ...INTERRUPT_EXIT_CODES,
+    "130  interrupted by Ctrl-C (SIGINT), 143 stopped by SIGTERM (status changes nothing)",
   ],
 });

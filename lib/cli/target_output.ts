@@ -6,6 +6,7 @@
  * @module
  */
 import type { ExecutionReporter } from "../execute/executor.ts";
+import { unseenEntries } from "../plan/delete_guard.ts";
 import { formatBytes, formatCount, formatDuration } from "../report/format.ts";
 import type { Output } from "../report/log.ts";
 import type { RunTally } from "../report/progress.ts";
@@ -75,12 +76,10 @@ export function reportFindings(output: Output, report: TargetReport): void {
       `"${move.to}" has the inode, size and mtime of "${move.from}" but other content (its MD5 differs from the object's ETag): uploaded instead of moved`,
     );
   }
+  const unseen = new Set(unseenEntries(report.scanSkipped));
   for (const entry of report.scanSkipped) {
-    if (
-      entry.kind === "unreadable" || entry.kind === "invalid name" || entry.kind === "vanished"
-    ) {
-      output.warn(`Skipped "${entry.path}": ${entry.reason}`);
-    } else output.detail(`skipped ${entry.path}: ${entry.reason}`);
+    if (unseen.has(entry)) output.warn(`Skipped "${entry.path}": ${entry.reason}`);
+    else output.detail(`skipped ${entry.path}: ${entry.reason}`);
   }
   for (const entry of report.plan.skipped) {
     output.warn(`Skipped "${entry.path}": ${entry.reason}`);

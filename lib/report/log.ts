@@ -142,11 +142,6 @@ export class RunLog implements Output {
     return new RunLog(file, path, options);
   }
 
-  /** An output without a log file (used for `--help`-level commands and tests). */
-  static consoleOnly(options: OutputOptions = {}): RunLog {
-    return new RunLog(undefined, undefined, options);
-  }
-
   #write(level: string, message: string): void {
     if (!this.#file) return;
     const lines = message.split("\n").map((line) =>

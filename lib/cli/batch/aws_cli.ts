@@ -8,9 +8,6 @@ import { OperationError } from "../../errors.ts";
 import { ALWAYS_EXCLUDED } from "../../scan/filter.ts";
 import { formatS3Url, type S3Location } from "../../s3/location.ts";
 
-/** Patterns that keep the state DB, its side files and its locks away from `aws s3 sync`. */
-export const AWS_STATE_EXCLUDES: readonly string[] = ALWAYS_EXCLUDED;
-
 /** What goes on the `aws s3 sync` command line besides the source and destination. */
 export interface AwsSyncArgOptions {
   /** The target's exclude patterns, passed as they are. */
@@ -74,7 +71,8 @@ export function awsSyncArgs(
   // Same reading of a leading "./" or "/" as the moves engine's excluder.
   const patterns = [
     ...(options.excludes ?? []).map((pattern) => pattern.replace(/^\.?\/+/, "")),
-    ...AWS_STATE_EXCLUDES,
+    // The state DB, its side files and its locks stay away from aws too.
+    ...ALWAYS_EXCLUDED,
   ];
   for (const pattern of patterns) args.push("--exclude", pattern);
   if (options.endpoint) args.push("--endpoint-url", options.endpoint);

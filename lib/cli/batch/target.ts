@@ -12,13 +12,15 @@ import type { BatchTarget } from "./config.ts";
 import { DeleteRefusedError, errorMessage, ExitCode } from "../../errors.ts";
 import type { ExecutionReporter } from "../../execute/executor.ts";
 import { exists } from "../../fs.ts";
+import { unseenEntries } from "../../plan/delete_guard.ts";
 import { localDirProblem } from "../../scan/local_dir.ts";
 import { type Output, redactUrl } from "../../report/log.ts";
 import { exitCodeOf, type JsonSummary, jsonSummary, summaryLines } from "../../report/summary.ts";
 import { runTarget, type TargetReport, type TargetRunOptions } from "../../run_target.ts";
 import { type ConnectionOptions, effectiveEndpoint } from "../../s3/client.ts";
 import { statePathOf, StateStore } from "../../state/store.ts";
-import { formatS3Url } from "../../s3/location.ts";
+import { formatS3Url, type S3Location } from "../../s3/location.ts";
+import { reporterFor, reportFindings } from "../target_output.ts";
 import { type AwsResult, type TargetResult, worst } from "./report.ts";
 import type { CliDeps } from "../command.ts";
 
@@ -34,13 +36,17 @@ export interface BatchRunOptions {
   forceDelete: boolean;
 }
 
-function reporterFor(output: Output, dryRun: boolean): ExecutionReporter {
+/**
+ * The target command's reporter (stage lines in the log, fallbacks and failures), with
+ * every action a detail line: batch's console shows the table, not a line per delete.
+ */
+function batchReporter(output: Output, dryRun: boolean, location: S3Location): ExecutionReporter {
   const would = dryRun ? "would " : "";
   return {
+    ...reporterFor(output, { dryRun, location }),
     moved: (step) => output.detail(`${would}move ${step.originalFrom ?? step.from} → ${step.to}`),
     uploaded: (action) => output.detail(`${would}upload ${action.key} (${action.reason})`),
     deleted: (action) => output.detail(`${would}delete ${action.key} (${action.reason})`),
-    failed: (failure) => output.error(failure.message),
   };
 }
 
@@ -104,13 +110,6 @@ async function awsStep(
     output.error(`aws s3 sync for ${target.localPath}: ${errorMessage(error)}`);
     return { uploads: 0, deletes: 0, note: `not run: ${errorMessage(error)}` };
   }
-}
-
-/** Entries the scan could not read or name: their objects may look deleted. */
-function unseenEntries(report: TargetReport) {
-  return report.scanSkipped.filter((entry) =>
-    entry.kind === "unreadable" || entry.kind === "invalid name" || entry.kind === "vanished"
-  );
 }
 
 /** Adds the counts of a second run of the same target to the summary of the first. */
@@ -184,17 +183,12 @@ export async function runBatchTarget(
     };
     const runDeps = {
       store,
-      reporter: reporterFor(output, options.dryRun),
+      reporter: batchReporter(output, options.dryRun, target.location),
       registry: deps.registry,
       signal: context.signal,
     };
     const describe = (report: TargetReport, command: string) => {
-      for (const move of report.deferred) {
-        output.detail(`deferred ${move.from} → ${move.to}: ${move.reason}`);
-      }
-      for (const entry of [...report.scanSkipped, ...report.plan.skipped]) {
-        output.detail(`skipped ${entry.path}: ${entry.reason}`);
-      }
+      reportFindings(output, report);
       const summary = jsonSummary(report, {
         command,
         local: target.localPath,
@@ -231,18 +225,20 @@ export async function runBatchTarget(
       codes.push(exitCodeOf(report));
     } else if (engine === "aws") {
       // aws skips what it cannot read and deletes its objects, also those of files moved
-      // into an unreadable folder: hold its deletes, as the built-in sync does.
-      const unseen = unseenEntries(report);
-      if (unseen.length > 0) {
+      // into an unreadable folder: hold its deletes, as the built-in sync does (and, as
+      // it does, not with --force-delete).
+      const unseen = unseenEntries(report.scanSkipped);
+      const hold = unseen.length > 0 && !options.forceDelete;
+      if (hold) {
         output.warn(
           `${
             unseen.length === 1 ? "1 entry" : `${unseen.length} entries`
           } of ${target.localPath} could not be read or named (first: "${unseen[0]!.path}": ${
             unseen[0]!.reason
-          }); aws s3 sync runs without --delete until they are fixed.`,
+          }); aws s3 sync runs without --delete until they are fixed (or with --force-delete).`,
         );
       }
-      aws = await awsStep(target, { ...context, holdDeletes: unseen.length > 0 });
+      aws = await awsStep(target, { ...context, holdDeletes: hold });
       codes.push(aws.exitCode === 0 ? 0 : aws.exitCode === 2 ? 3 : 1);
     }
     return { target, engine, summary, aws, exitCode: worst(codes), durationMs: elapsed() };
