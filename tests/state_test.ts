@@ -297,7 +297,9 @@ Deno.test("StateStore streams rows in S3 key order, a page at a time", async () 
       return x.length - y.length;
     });
     assert.deepEqual(keys, sorted);
-    assert.equal(store.countRows(id), names.length);
+    assert.equal(keys.length, names.length);
+    assert.ok(store.hasRows(id));
+    assert.equal(store.hasRows(id + 1), false);
     store.close();
   });
 });

@@ -114,10 +114,13 @@ export async function openRun(
   const targetId = state.target(context.targetKey);
   const previousListing = state.listedAt(targetId);
   const rootDevBefore = state.rootDev(targetId);
+  const recorder: StateRecorder = mode.dryRun || targetId === undefined
+    ? new NullRecorder()
+    : state.recorder(targetId);
   if (!mode.dryRun && targetId !== undefined) {
     await abortLeftoverUploads(state.openMultipartUploads(targetId), {
       store,
-      done: (key) => state.noteMultipart(targetId, { key, state: "done" }),
+      done: (key) => recorder.multipart?.(key, "done"),
     });
   }
   return {
@@ -126,7 +129,7 @@ export async function openRun(
     store,
     state,
     targetId,
-    recorder: mode.dryRun || targetId === undefined ? new NullRecorder() : state.recorder(targetId),
+    recorder,
     reporter: dependencies.reporter,
     signal: dependencies.signal,
     scanned,
@@ -150,7 +153,8 @@ export async function mergeStreams(run: Run): Promise<Merged & { interrupted: bo
   const listedAtMs = Date.now();
   const nextSplits: string[] = [];
   let listed = 0;
-  const rowCount = state.countRows(targetId);
+  // A first run has no row to look an inode up in.
+  const hasRows = state.hasRows(targetId);
   try {
     const classification = await classify({
       files: relativeToRoot(run.scanned),
@@ -170,7 +174,7 @@ export async function mergeStreams(run: Run): Promise<Merged & { interrupted: bo
       isExcluded: excluder(options.excludes ?? []),
       keyProblem: (path) => keyProblem(prefix, path),
       rootDevChanged: run.rootDevChanged,
-      inodeKnown: (ino) => rowCount > 0 && state.rowsWithInode(targetId, ino).length > 0,
+      inodeKnown: (ino) => hasRows && state.rowsWithInode(targetId, ino, 1).length > 0,
       nfcKeys: state.nfcKeys(targetId),
       deleteRemote: run.mode.deletes !== "none",
       uploads: run.uploads,

@@ -33,6 +33,7 @@ import type {
   UploadOptions,
   UploadResult,
 } from "./store.ts";
+import { copyNeedsHead } from "./store.ts";
 import {
   deleteErrorText,
   isArchivedError,
@@ -263,10 +264,7 @@ export class S3Store implements ObjectStore {
     // know: its class or encryption, its ETag for the condition, or (a copy in parts)
     // its metadata. The condition on the ETag makes a source changed by someone else
     // since it was listed or recorded fail safely.
-    const needsHead = options.checkSource === true || options.storageClass === undefined ||
-      options.sse === undefined || options.ifMatch === undefined || options.size === undefined ||
-      options.size > this.#copyCutoff;
-    const source = needsHead
+    const source = copyNeedsHead(options, this.#copyCutoff)
       ? await this.client.send(
         new HeadObjectCommand({ Bucket: this.bucket, Key: fromKey, IfMatch: options.ifMatch }),
       )

@@ -21,6 +21,7 @@ import type {
   UploadOptions,
   UploadResult,
 } from "./store.ts";
+import { copyNeedsHead } from "./store.ts";
 
 /** What the store keeps per key. */
 export interface StoredObject {
@@ -159,12 +160,8 @@ export class MemoryStore implements ObjectStore {
   }
 
   copy(fromKey: string, toKey: string, options?: CopyOptions): Promise<CopyResult> {
-    // The source's headers are read where the S3 store reads them: when the copy needs
-    // what the caller does not know (its class, encryption, ETag or size), or is asked to.
-    if (
-      options?.checkSource || options?.storageClass === undefined ||
-      options.sse === undefined || options.ifMatch === undefined || options.size === undefined
-    ) this.#count("HeadObject");
+    // The source's headers are read where the S3 store reads them (no copy in parts here).
+    if (copyNeedsHead(options ?? {}, Infinity)) this.#count("HeadObject");
     this.#count("CopyObject");
     const source = this.objects.get(fromKey);
     // Errors named as the AWS SDK names S3's answers.

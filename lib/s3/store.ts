@@ -82,6 +82,22 @@ export interface CopyOptions {
   onMultipart?: (state: "started" | "done") => void;
 }
 
+/**
+ * Whether a copy must read its source's headers first: when the caller does not know its
+ * class, encryption, ETag (for the condition) or size, when asked to check the source,
+ * or when the copy is made in parts (above `partsFrom` bytes), which needs its metadata.
+ *
+ * @example
+ * ```ts
+ * copyNeedsHead({ storageClass: "STANDARD", sse: "", ifMatch: '"e"', size: 5 }, 5 * 1024 ** 3); // false
+ * ```
+ */
+export function copyNeedsHead(options: CopyOptions, partsFrom: number): boolean {
+  return options.checkSource === true || options.storageClass === undefined ||
+    options.sse === undefined || options.ifMatch === undefined || options.size === undefined ||
+    options.size > partsFrom;
+}
+
 /** What a copy made. */
 export interface CopyResult {
   /** The new object's ETag (with quotes), if the server said. */

@@ -106,14 +106,21 @@ export function parseArchiveLine(line: string): ArchiveLogEntry | undefined {
 
 /** Reads every entry of the log; a missing file reads as empty. */
 export function readArchiveLog(path: string): ArchiveLogEntry[] {
-  let text: string;
+  return entriesOf(readIfThere(path) ?? "");
+}
+
+function entriesOf(text: string): ArchiveLogEntry[] {
+  return text.split("\n").map(parseArchiveLine).filter((entry) => entry !== undefined);
+}
+
+/** The file's text, or undefined when there is no such file. */
+function readIfThere(path: string): string | undefined {
   try {
-    text = Deno.readTextFileSync(path);
+    return Deno.readTextFileSync(path);
   } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return [];
+    if (error instanceof Deno.errors.NotFound) return undefined;
     throw error;
   }
-  return text.split("\n").map(parseArchiveLine).filter((entry) => entry !== undefined);
 }
 
 /** Identifies the entries of one target in the log. */
@@ -143,7 +150,8 @@ export function updateArchiveLog(
   update: { target: ArchiveLogTarget; deferred: readonly DeferredRecord[] },
 ): void {
   const { target } = update;
-  const others = readArchiveLog(path).filter((entry) => !sameTarget(entry, target));
+  const previous = readIfThere(path);
+  const others = entriesOf(previous ?? "").filter((entry) => !sameTarget(entry, target));
   const mine: ArchiveLogEntry[] = update.deferred.map((move) => ({
     firstDeferred: new Date(move.firstDeferredMs),
     storageClass: move.storageClass ?? "STANDARD",
@@ -155,12 +163,6 @@ export function updateArchiveLog(
     prefix: target.prefix,
   }));
   const entries = [...others, ...mine];
-  let previous: string | undefined;
-  try {
-    previous = Deno.readTextFileSync(path);
-  } catch (error) {
-    if (!(error instanceof Deno.errors.NotFound)) throw error;
-  }
   if (entries.length === 0) {
     if (previous !== undefined) Deno.removeSync(path);
     return;

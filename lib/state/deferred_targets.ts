@@ -61,10 +61,11 @@ export function deferredEverywhere(
 ): DeferredSearch {
   // One entry per state DB and target: successive snapshots synced with one --state-dir
   // are registered under their own paths, and share that state (the latest path kept).
+  const registered = options.registry.targets();
   const byState = new Map<string, RegisteredTarget>();
-  for (const target of options.registry.targets()) byState.set(identity(target), target);
+  for (const target of registered) byState.set(identity(target), target);
   const targets = [...byState.values()];
-  const registeredPaths = new Set(options.registry.targets().map(pathIdentity));
+  const registeredPaths = new Set(registered.map(pathIdentity));
   for (const entry of options.archiveLog ? readArchiveLog(options.archiveLog) : []) {
     const target = {
       localDir: entry.localDir,

@@ -181,13 +181,11 @@ export class StateStore {
     this.#writes += old.length + listing.splits.length;
   }
 
-  /** How many rows a target has. */
-  countRows(targetId: number | undefined): number {
-    if (targetId === undefined) return 0;
-    const row = this.#db.prepare("SELECT count(*) AS n FROM files WHERE target_id = ?").get(
-      targetId,
-    ) as { n: number };
-    return Number(row.n);
+  /** Whether a target has any row (without counting a million of them). */
+  hasRows(targetId: number | undefined): boolean {
+    if (targetId === undefined) return false;
+    return this.#db.prepare("SELECT 1 FROM files WHERE target_id = ? LIMIT 1").get(targetId) !==
+      undefined;
   }
 
   /**
@@ -220,12 +218,14 @@ export class StateStore {
   }
 
   /** The rows of a target whose file had inode `ino` (exact), whatever their path. */
-  rowsWithInode(targetId: number | undefined, ino: bigint): FileRecord[] {
+  rowsWithInode(targetId: number | undefined, ino: bigint, limit = 64): FileRecord[] {
     if (targetId === undefined) return [];
     this.#inode ??= this.#prepareRows(
-      `SELECT ${RECORD_COLUMNS} FROM files WHERE target_id = ? AND ino = ? LIMIT 64`,
+      `SELECT ${RECORD_COLUMNS} FROM files WHERE target_id = ? AND ino = ? LIMIT ?`,
     );
-    return (this.#inode.all(targetId, storedInode(ino)) as unknown as RecordRow[]).map(recordOfRow);
+    return (this.#inode.all(targetId, storedInode(ino), limit) as unknown as RecordRow[]).map(
+      recordOfRow,
+    );
   }
 
   #prepareRows(sql: string): StatementSync {
@@ -328,22 +328,6 @@ export class StateStore {
     return (this.#db.prepare("SELECT key FROM multipart_uploads WHERE target_id = ?").all(
       targetId,
     ) as Array<{ key: string }>).map((row) => row.key);
-  }
-
-  /** Notes or clears a multipart upload of a target (see {@linkcode StateRecorder.multipart}). */
-  noteMultipart(targetId: number, update: { key: string; state: "started" | "done" }): void {
-    if (this.#readOnly) return;
-    if (update.state === "started") {
-      this.#db.prepare(
-        "INSERT OR REPLACE INTO multipart_uploads (target_id, key, started_ms) VALUES (?, ?, ?)",
-      ).run(targetId, update.key, Date.now());
-    } else {
-      this.#db.prepare("DELETE FROM multipart_uploads WHERE target_id = ? AND key = ?").run(
-        targetId,
-        update.key,
-      );
-    }
-    this.#writes++;
   }
 
   /** Notes that `restore` asked S3 to restore these sources (keys relative to the prefix). */
