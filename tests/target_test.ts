@@ -5,6 +5,7 @@ import { formatBytes } from "../lib/report/format.ts";
 import { copySource } from "../lib/s3/aws_store.ts";
 import { partSizeFor } from "../lib/s3/parts.ts";
 import { bucketNameProblem, formatS3Url, parseS3Url } from "../lib/s3/location.ts";
+import { parseConnection } from "../lib/cli/options.ts";
 
 const MiB = 1024 * 1024;
 const GiB = 1024 * MiB;
@@ -187,4 +188,20 @@ Deno.test("formatBytes() picks the binary unit that keeps the number below 1024"
 
 Deno.test("formatBytes() formats 1536 bytes as in its JSDoc example", () => {
   assert.equal(formatBytes(1536), "1.50 KiB");
+});
+
+Deno.test("parseConnection() takes sizes from 5MiB to 5GiB, S3's limits of a part and of one request", () => {
+  const transfer = (values: Record<string, string>) => parseConnection(values).transfer!;
+  assert.equal(transfer({ "multipart-chunksize": "5GiB" }).partSize, 5 * 1024 ** 3);
+  assert.equal(transfer({ "copy-part-size": "64MiB" }).copyPartSize, 64 * 1024 ** 2);
+  for (const name of ["multipart-threshold", "multipart-chunksize", "copy-part-size"]) {
+    assert.throws(
+      () => transfer({ [name]: "6GiB" }),
+      (error: Error) =>
+        error instanceof UsageError && error.message.includes(`--${name}`) &&
+        error.message.includes("at most 5GiB"),
+    );
+    assert.throws(() => transfer({ [name]: "1MiB" }), /at least 5242880 bytes/);
+  }
+  assert.throws(() => transfer({ "copy-multipart-threshold": "5.5GiB" }), /at most 5GiB/);
 });

@@ -248,18 +248,26 @@ const SIZE_UNITS: Record<string, number> = {
  */
 export function parseSize(
   value: string | undefined,
-  option: { name: string; min: number },
+  option: { name: string; min: number; max?: number },
 ): number | undefined {
   if (value === undefined) return undefined;
   const match = /^(\d+(?:\.\d+)?)\s*([a-z]*)$/i.exec(value.trim());
   const unit = match ? SIZE_UNITS[match[2]!.toLowerCase()] : undefined;
   const bytes = match && unit ? Math.round(Number(match[1]) * unit) : NaN;
-  if (!Number.isFinite(bytes) || bytes < option.min) {
+  const max = option.max ?? Infinity;
+  if (!Number.isFinite(bytes) || bytes < option.min || bytes > max) {
+    const most = max === Infinity ? "" : ` and at most ${formatSizeLimit(max)}`;
     throw new UsageError(
-      `--${option.name} takes a size of at least ${option.min} bytes, such as 64MiB, not "${value}".`,
+      `--${option.name} takes a size of at least ${option.min} bytes${most}, such as 64MiB, not "${value}".`,
     );
   }
   return bytes;
+}
+
+const GiB5 = 5 * 1024 ** 3;
+
+function formatSizeLimit(bytes: number): string {
+  return bytes % 1024 ** 3 === 0 ? `${bytes / 1024 ** 3}GiB` : `${bytes} bytes`;
 }
 
 /**
@@ -277,8 +285,9 @@ export function parseConnection(values: OptionValues): ConnectionOptions {
     throw new UsageError("--sse-kms-key-id needs --sse aws:kms.");
   }
   const MiB5 = 5 * 1024 * 1024;
+  // S3 takes at most 5 GiB in one PutObject, CopyObject or part.
   const size = (name: OptionName, min: number) =>
-    parseSize(stringOption(values, name), { name, min });
+    parseSize(stringOption(values, name), { name, min, max: GiB5 });
   return {
     endpoint: stringOption(values, "endpoint-url"),
     profile: stringOption(values, "profile"),
